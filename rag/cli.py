@@ -1,0 +1,240 @@
+"""The `rag` command: parses arguments, calls the library, prints. No logic of its own."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+from rag.config import Settings  # noqa: E402
+
+
+def _err(*args) -> None:
+    print(*args, file=sys.stderr, flush=True)
+
+
+def _settings(args) -> Settings:
+    return Settings.load(
+        model_dir=getattr(args, "model_dir", None), embedder_path=getattr(args, "embedder", None),
+        llm_path=getattr(args, "llm", None), index_dir=getattr(args, "index", None),
+        top_k=getattr(args, "top_k", None), threads=getattr(args, "threads", None))
+
+
+def cmd_setup(args) -> int:
+    from rag.models import ModelFetchError, fetch_all
+
+    settings = _settings(args)
+    try:
+        fetch_all(settings.model_dir, log=_err)
+    except ModelFetchError as exc:
+        _err(f"error: {exc}")
+        return 1
+    if not (settings.index_dir / "CURRENT").exists():
+        _err(f"no index in {settings.index_dir}: building it from {settings.corpus_dir}")
+        args.paths, args.rebuild = [settings.corpus_dir], False
+        return cmd_ingest(args)
+    return 0
+
+
+def _progress_printer():
+    started = time.perf_counter()
+    tty = sys.stderr.isatty()
+
+    def show(done: int, total: int) -> None:
+        rate = done / max(time.perf_counter() - started, 1e-9)
+        line = f"  embedded {done}/{total} chunks ({rate:.1f} chunks/s)"
+        if tty:
+            print("\r" + line, end="" if done < total else "\n", file=sys.stderr, flush=True)
+        elif done == total or done % 50 < 8:
+            _err(line)
+    return show
+
+
+def cmd_ingest(args) -> int:
+    from rag.embedder import Embedder
+    from rag.ingest import ingest
+    from rag.store import StoreError
+
+    settings = _settings(args)
+    paths = [Path(p) for p in args.paths] or [settings.corpus_dir]
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        _err(f"error: no such file or folder: {', '.join(missing)}")
+        return 2
+    _err(f"loading embedder {settings.embedder}")
+    embedder = Embedder(settings.embedder, threads=settings.threads)
+    try:
+        report = ingest(paths, settings, embedder, rebuild=args.rebuild, progress=_progress_printer())
+    except StoreError as exc:
+        _err(f"error: {exc}")
+        return 1
+    for problem in report.problems:
+        _err(f"skipped {problem}")
+    for warning in report.warnings:
+        _err(f"warning {warning}")
+    _err(f"index {settings.index_dir}: {report.total_articles} articles, {report.total_chunks} chunks "
+         f"(added {len(report.added)}, changed {len(report.changed)}, removed {len(report.removed)}, "
+         f"unchanged {report.unchanged}; embedded {report.chunks_embedded} chunks in {report.seconds:.1f} s)")
+    return 0
+
+
+def _assistant(settings):
+    from rag.chat import Assistant
+    from rag.store import StoreError
+
+    try:
+        return Assistant(settings)
+    except StoreError as exc:
+        _err(f"error: {exc}")
+        sys.exit(1)
+
+
+def print_sources(answer, out=sys.stdout) -> None:
+    if answer.refused or not answer.citations:
+        return
+    print("\nSources:", file=out)
+    for c in answer.citations:
+        print(f"[{c.n}] {c.title} ({c.article_id}, characters {c.start}-{c.end})", file=out)
+        print(f"    {c.text}", file=out)
+
+
+def _stream_to_terminal(assistant, question, history, top_k=None):
+    from rag.chat import Answer
+
+    streamed = []
+    answer = None
+    for piece in assistant.stream(question, history, top_k):
+        if isinstance(piece, Answer):
+            answer = piece
+        else:
+            streamed.append(piece)
+            print(piece, end="", flush=True)
+    print()
+    if answer.answer != "".join(streamed).strip():
+        print(f"\nChecked answer: {answer.answer}")
+    print_sources(answer)
+    return answer
+
+
+def cmd_ask(args) -> int:
+    from rag.chat import QuestionError
+
+    settings = _settings(args)
+    assistant = _assistant(settings)
+    try:
+        if args.json:
+            answer = assistant.ask(args.question, top_k=args.top_k)
+            print(json.dumps(answer.to_json(), ensure_ascii=False))
+        else:
+            _stream_to_terminal(assistant, args.question, [], args.top_k)
+    except QuestionError as exc:
+        _err(f"error: {exc}")
+        return 2
+    return 0
+
+
+def cmd_chat(args) -> int:
+    from rag.chat import QuestionError
+
+    assistant = _assistant(_settings(args))
+    history: list[tuple[str, str]] = []
+    _err("Ask about the articles, in Arabic or English. /new starts over, /quit or Ctrl-D leaves.")
+    while True:
+        try:
+            question = input("\n> ")
+        except (EOFError, KeyboardInterrupt):
+            print()
+            return 0
+        if question.strip() in ("/quit", "/exit"):
+            return 0
+        if question.strip() == "/new":
+            history = []
+            continue
+        try:
+            answer = _stream_to_terminal(assistant, question, history, args.top_k)
+        except QuestionError as exc:
+            _err(str(exc))
+            continue
+        history.append((answer.question, answer.answer))
+
+
+def cmd_eval(args) -> int:
+    from rag.evaluate import load_questions, run
+
+    settings = _settings(args)
+    questions = load_questions(Path(args.questions))
+    assistant = _assistant(settings)
+
+    def answer(q):
+        if args.retrieval_only:
+            from rag.chat import search_query
+            ranked = assistant.retriever.search(search_query(q.question, q.history), 10)
+            return {"retrieved": [{"article_id": c.article_id, "chunk_id": c.chunk_id,
+                                   "score": round(s, 4)} for c, s in ranked]}
+        return assistant.ask(q.question, q.history).to_json()
+
+    def show(result):
+        if args.json:
+            print(json.dumps(result, ensure_ascii=False), flush=True)
+        else:
+            mark = {True: "ok ", False: "BAD"}.get(result.get("correct"), "   ")
+            print(f"{mark} {result['id']}: {result.get('answer', '')[:100]!r}", flush=True)
+
+    summary = run(questions, answer, show)
+    print(json.dumps(summary, ensure_ascii=False) if args.json else json.dumps(summary, indent=1))
+    return 0
+
+
+def cmd_serve(args) -> int:
+    from app import main as serve
+
+    return serve(args)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="rag", description="Offline Arabic/English question answering over news articles.")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--index", help="index folder (default: index/ in the repo; env RAG_INDEX)")
+    common.add_argument("--model-dir", help="model cache (env RAG_MODEL_DIR)")
+    common.add_argument("--embedder", help="sentence-transformers model folder (env RAG_EMBEDDER)")
+    common.add_argument("--llm", help="GGUF model file (env RAG_LLM)")
+    common.add_argument("--threads", type=int, help="CPU threads (env RAG_THREADS)")
+    common.add_argument("--top-k", type=int, help="passages given to the LLM (env RAG_TOP_K)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("setup", parents=[common], help="fetch and verify the models, build the index")
+    p.set_defaults(func=cmd_setup)
+    p = sub.add_parser("ingest", parents=[common], help="index articles (folders or files)")
+    p.add_argument("paths", nargs="*", help="folders or files (default: seeds/; env RAG_CORPUS)")
+    p.add_argument("--rebuild", action="store_true", help="start a new index instead of updating")
+    p.set_defaults(func=cmd_ingest)
+    p = sub.add_parser("ask", parents=[common], help="answer one question with cited passages")
+    p.add_argument("question")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=cmd_ask)
+    p = sub.add_parser("chat", parents=[common], help="multi-turn chat in the terminal")
+    p.set_defaults(func=cmd_chat)
+    p = sub.add_parser("eval", parents=[common], help="run a question set and report metrics")
+    p.add_argument("questions", help="JSONL question set")
+    p.add_argument("--json", action="store_true", help="one JSON line per question, then the summary")
+    p.add_argument("--retrieval-only", action="store_true", help="skip generation")
+    p.set_defaults(func=cmd_eval)
+    p = sub.add_parser("serve", parents=[common], help="start the chat UI in the browser")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=7860)
+    p.set_defaults(func=cmd_serve)
+
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

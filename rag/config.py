@@ -1,0 +1,70 @@
+"""Settings: defaults, overridden by environment variables, overridden by command-line flags."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+PROMPTS_DIR = REPO_ROOT / "prompts"
+
+
+def _default_model_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "rag-news" / "models"
+
+
+@dataclass(frozen=True)
+class Settings:
+    model_dir: Path = _default_model_dir()
+    embedder_path: Path | None = None  # a sentence-transformers folder; default: in model_dir
+    llm_path: Path | None = None  # a GGUF file; default: in model_dir
+    index_dir: Path = REPO_ROOT / "index"
+    corpus_dir: Path = REPO_ROOT / "seeds"
+    top_k: int = 4  # passages given to the LLM
+    threads: int = max(1, os.cpu_count() or 1)
+    context_tokens: int = 4096  # llama.cpp context window
+    max_answer_tokens: int = 256
+    chunk_tokens: int = 120  # target chunk size, in embedder tokens
+    chunk_overlap_sentences: int = 1
+
+    # Environment variable for each setting; flags of the CLI override both.
+    ENV = {
+        "model_dir": "RAG_MODEL_DIR",
+        "embedder_path": "RAG_EMBEDDER",
+        "llm_path": "RAG_LLM",
+        "index_dir": "RAG_INDEX",
+        "corpus_dir": "RAG_CORPUS",
+        "top_k": "RAG_TOP_K",
+        "threads": "RAG_THREADS",
+        "context_tokens": "RAG_CONTEXT_TOKENS",
+        "max_answer_tokens": "RAG_MAX_ANSWER_TOKENS",
+    }
+
+    @classmethod
+    def load(cls, **overrides) -> "Settings":
+        values = {}
+        for f in fields(cls):
+            env = cls.ENV.get(f.name)
+            if env and os.environ.get(env):
+                values[f.name] = _convert(f.name, os.environ[env])
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return replace(cls(), **{k: _convert(k, v) for k, v in values.items()})
+
+    @property
+    def embedder(self) -> Path:
+        return Path(self.embedder_path or self.model_dir / "embeddinggemma-300m")
+
+    @property
+    def llm(self) -> Path:
+        return Path(self.llm_path or self.model_dir / "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf")
+
+
+def _convert(name: str, value):
+    if isinstance(value, str):
+        if name in ("top_k", "threads", "context_tokens", "max_answer_tokens",
+                    "chunk_tokens", "chunk_overlap_sentences"):
+            return int(value)
+        return Path(value).expanduser()
+    return value

@@ -1,0 +1,83 @@
+"""Query and document embeddings from a local sentence-transformers folder."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import numpy as np
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+# EmbeddingGemma's document prompt with the article's headline in place of "none".
+DOCUMENT_FORMAT = "title: {title} | text: "
+
+
+class EmbedderError(RuntimeError):
+    pass
+
+
+def fingerprint(path: Path) -> str:
+    """Identifies a model folder's weights without hashing a gigabyte on every start."""
+    digest = hashlib.sha256()
+    for name in ("config.json", "modules.json", "config_sentence_transformers.json"):
+        file = path / name
+        if file.is_file():
+            digest.update(file.read_bytes())
+    for weights in sorted(path.glob("*.safetensors")) + sorted(path.glob("*.bin")):
+        digest.update(f"{weights.name}:{weights.stat().st_size}".encode())
+    return digest.hexdigest()[:16]
+
+
+class Embedder:
+    def __init__(self, path: Path, threads: int | None = None, bf16: bool = True):
+        import torch
+        from sentence_transformers import SentenceTransformer
+
+        path = Path(path)
+        if not (path / "modules.json").is_file() and not (path / "config.json").is_file():
+            raise EmbedderError(
+                f"no sentence-transformers model at {path}; run the setup command "
+                f"(./setup.sh) or point RAG_EMBEDDER at a model folder")
+        if threads:
+            torch.set_num_threads(threads)
+        dtype = torch.bfloat16 if bf16 else torch.float32
+        self.path = path
+        self.model = SentenceTransformer(
+            str(path), device="cpu", local_files_only=True, model_kwargs={"dtype": dtype})
+        self.dim = self.model.get_sentence_embedding_dimension()
+        self.id = {"name": path.name, "dim": self.dim, "fingerprint": fingerprint(path),
+                   "document_format": DOCUMENT_FORMAT}
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.model.tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    def encode_query(self, texts: list[str]) -> np.ndarray:
+        return self._as_array(self.model.encode_query(texts, batch_size=16))
+
+    def encode_documents(self, texts: list[str], titles: list[str], batch_size: int = 8,
+                         progress=None) -> np.ndarray:
+        """Embed chunks with their headlines; `progress(n)` is called after each batch."""
+        # Sorting by length keeps padding in each batch small; the order is restored after.
+        order = np.argsort([len(t) for t in texts])
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for start in range(0, len(texts), batch_size):
+            rows = order[start:start + batch_size]
+            # One prompt per batch call, so chunks are grouped per call by their own headline.
+            for title in dict.fromkeys(titles[i] for i in rows):
+                same = [i for i in rows if titles[i] == title]
+                vectors = self.model.encode_document(
+                    [texts[i] for i in same], prompt=DOCUMENT_FORMAT.format(title=title),
+                    batch_size=batch_size)
+                out[same] = self._as_array(vectors)
+            if progress:
+                progress(len(rows))
+        return out
+
+    @staticmethod
+    def _as_array(vectors) -> np.ndarray:
+        vectors = np.asarray(vectors, dtype=np.float32)
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        return vectors / np.maximum(norms, 1e-12)

@@ -1,0 +1,99 @@
+"""Bring the index in step with a corpus: embed new and changed articles, drop deleted ones."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rag import corpus
+from rag.chunking import chunk_article
+from rag.config import Settings
+from rag.embedder import Embedder
+from rag.store import Store, StoreError
+
+
+@dataclass
+class IngestReport:
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    chunks_embedded: int = 0
+    total_articles: int = 0
+    total_chunks: int = 0
+    seconds: float = 0.0
+    problems: list[corpus.Problem] = field(default_factory=list)
+    warnings: list[corpus.Problem] = field(default_factory=list)
+
+
+def chunker_settings(settings: Settings) -> dict:
+    return {"max_tokens": settings.chunk_tokens, "overlap_sentences": settings.chunk_overlap_sentences,
+            "version": 1}
+
+
+def ingest(paths: list[Path], settings: Settings, embedder: Embedder, rebuild: bool = False,
+           progress=None) -> IngestReport:
+    """Ingest the articles under `paths` into settings.index_dir.
+
+    `progress(done_chunks, total_chunks, done_articles, total_articles)` is called while embedding.
+    """
+    started = time.perf_counter()
+    chunker = chunker_settings(settings)
+    store = None
+    if not rebuild:
+        try:
+            store = Store.load(settings.index_dir)
+            store.check_compatible(embedder.id, chunker)
+        except StoreError:
+            if (settings.index_dir / "CURRENT").exists():
+                raise  # an index is there but unusable: say so, never overwrite silently
+            store = None
+    store = store or Store.empty(embedder.id, chunker)
+
+    loaded = corpus.load(paths)
+    report = IngestReport(problems=loaded.problems, warnings=loaded.warnings)
+    # An article whose file failed to read this time keeps what the index already has of it.
+    failed_sources = {p.path for p in loaded.problems}
+    current = {a.id: a for a in loaded.articles}
+    for article_id, meta in list(store.articles.items()):
+        if article_id not in current and meta.get("source_path") not in failed_sources:
+            report.removed.append(article_id)
+    todo = []
+    for article in loaded.articles:
+        known = store.articles.get(article.id)
+        if known is None:
+            report.added.append(article.id)
+            todo.append(article)
+        elif known["hash"] != article.content_hash:
+            report.changed.append(article.id)
+            todo.append(article)
+        else:
+            report.unchanged += 1
+    store.remove_articles(set(report.removed) | set(report.changed))
+
+    chunks_by_article = {a.id: chunk_article(a, embedder.count_tokens, settings.chunk_tokens,
+                                             settings.chunk_overlap_sentences) for a in todo}
+    all_chunks = [c for a in todo for c in chunks_by_article[a.id]]
+    if all_chunks:
+        done = 0
+
+        def advance(n):
+            nonlocal done
+            done += n
+            if progress:
+                progress(done, len(all_chunks))
+
+        vectors = embedder.encode_documents([c.text for c in all_chunks],
+                                            [c.title for c in all_chunks], progress=advance)
+        metas = {a.id: {"hash": a.content_hash, "title": a.title, "chunks": len(chunks_by_article[a.id]),
+                        "source_path": a.source_path, "url": a.url, "date": a.date, "source": a.source}
+                 for a in todo}
+        store.add(all_chunks, vectors, metas)
+    report.chunks_embedded = len(all_chunks)
+    if todo or report.removed or rebuild or not (settings.index_dir / "CURRENT").exists():
+        store.save(settings.index_dir)
+    report.total_articles = len(store.articles)
+    report.total_chunks = len(store.chunks)
+    report.seconds = time.perf_counter() - started
+    return report

@@ -1,0 +1,159 @@
+"""The index on disk: FAISS vectors, chunk metadata and a manifest, written atomically.
+
+Layout of the index folder:
+    CURRENT               name of the live version folder (replaced atomically)
+    v-<stamp>/faiss.index  inner-product index over unit vectors (cosine)
+    v-<stamp>/chunks.jsonl one chunk a line, in the row order of the FAISS index
+    v-<stamp>/manifest.json embedder, chunker settings, one entry per article (content hash …)
+
+A save writes a new version folder beside the live one, then points CURRENT at it with one
+rename, so a crash at any moment leaves the previous version loadable.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from rag.chunking import Chunk
+
+FORMAT = 1
+POINTER = "CURRENT"
+
+
+class StoreError(RuntimeError):
+    """The index is missing, damaged or was built with other settings."""
+
+
+@dataclass
+class Store:
+    manifest: dict
+    chunks: list[Chunk] = field(default_factory=list)
+    vectors: np.ndarray | None = None  # (n, dim) float32, rows in chunk order
+    _index: faiss.Index | None = None
+    _rows: dict[str, int] | None = None  # chunk_id -> row, built on first use
+
+    @classmethod
+    def empty(cls, embedder_id: dict, chunker: dict) -> "Store":
+        manifest = {"format": FORMAT, "embedder": embedder_id, "chunker": chunker, "articles": {}}
+        return cls(manifest, [], np.zeros((0, embedder_id["dim"]), dtype=np.float32))
+
+    @property
+    def articles(self) -> dict:
+        return self.manifest["articles"]
+
+    @property
+    def index(self) -> faiss.Index:
+        if self._index is None:
+            self._index = faiss.IndexFlatIP(self.vectors.shape[1])
+            self._index.add(self.vectors)
+        return self._index
+
+    def search(self, query: np.ndarray, k: int) -> list[tuple[Chunk, float]]:
+        if not self.chunks:
+            return []
+        scores, rows = self.index.search(query.reshape(1, -1).astype(np.float32), min(k, len(self.chunks)))
+        return [(self.chunks[r], float(s)) for r, s in zip(rows[0], scores[0]) if r >= 0]
+
+    def vectors_of(self, chunk_ids: list[str]) -> np.ndarray:
+        if self._rows is None:
+            self._rows = {c.chunk_id: i for i, c in enumerate(self.chunks)}
+        return self.vectors[[self._rows[c] for c in chunk_ids]]
+
+    def remove_articles(self, article_ids: set[str]) -> None:
+        keep = [i for i, c in enumerate(self.chunks) if c.article_id not in article_ids]
+        self.chunks = [self.chunks[i] for i in keep]
+        self.vectors = self.vectors[keep]
+        for article_id in article_ids:
+            self.articles.pop(article_id, None)
+        self._index = self._rows = None
+
+    def add(self, chunks: list[Chunk], vectors: np.ndarray, articles: dict[str, dict]) -> None:
+        self.chunks += chunks
+        self.vectors = np.vstack([self.vectors, vectors.astype(np.float32)])
+        self.articles.update(articles)
+        self._index = self._rows = None
+
+    def check_compatible(self, embedder_id: dict, chunker: dict) -> None:
+        """Refuse an index built with another embedder or other chunk settings."""
+        built = self.manifest.get("embedder", {})
+        if {k: built.get(k) for k in embedder_id} != embedder_id:
+            raise StoreError(
+                f"the index was built with embedder {built.get('name')} "
+                f"(dim {built.get('dim')}, fingerprint {built.get('fingerprint')}), not "
+                f"{embedder_id['name']} (dim {embedder_id['dim']}, fingerprint "
+                f"{embedder_id['fingerprint']}); re-ingest with `rag ingest --rebuild`")
+        if self.manifest.get("chunker") != chunker:
+            raise StoreError(
+                f"the index was built with chunk settings {self.manifest.get('chunker')}, "
+                f"not {chunker}; re-ingest with `rag ingest --rebuild`")
+
+    def save(self, index_dir: Path) -> Path:
+        index_dir.mkdir(parents=True, exist_ok=True)
+        stamp = time.strftime("%Y%m%d-%H%M%S") + f"-{os.getpid()}-{time.monotonic_ns() % 10**6}"
+        version = index_dir / f"v-{stamp}"
+        staging = index_dir / f".tmp-{stamp}"
+        staging.mkdir()
+        faiss.write_index(self.index, str(staging / "faiss.index"))
+        with open(staging / "chunks.jsonl", "w", encoding="utf-8") as f:
+            for chunk in self.chunks:
+                f.write(json.dumps(asdict(chunk), ensure_ascii=False) + "\n")
+        self.manifest["saved"] = time.strftime("%Y-%m-%dT%H:%M:%S")
+        self.manifest["chunks"] = len(self.chunks)
+        (staging / "manifest.json").write_text(json.dumps(self.manifest, ensure_ascii=False, indent=1))
+        _fsync_folder(staging)
+        staging.rename(version)
+        pointer_tmp = index_dir / f".{POINTER}.tmp-{stamp}"
+        pointer_tmp.write_text(version.name + "\n")
+        os.replace(pointer_tmp, index_dir / POINTER)  # the one atomic switch
+        _remove_stale(index_dir, keep=version.name)
+        return version
+
+    @classmethod
+    def load(cls, index_dir: Path) -> "Store":
+        pointer = index_dir / POINTER
+        if not pointer.is_file():
+            raise StoreError(f"no index in {index_dir}; build one with `rag ingest`")
+        version = index_dir / pointer.read_text().strip()
+        try:
+            manifest = json.loads((version / "manifest.json").read_text(encoding="utf-8"))
+            if manifest.get("format") != FORMAT:
+                raise StoreError(f"index format {manifest.get('format')} is not {FORMAT}")
+            with open(version / "chunks.jsonl", encoding="utf-8") as f:
+                chunks = [Chunk(**json.loads(line)) for line in f if line.strip()]
+            index = faiss.read_index(str(version / "faiss.index"))
+            vectors = index.reconstruct_n(0, index.ntotal) if index.ntotal else \
+                np.zeros((0, index.d), dtype=np.float32)
+        except StoreError:
+            raise
+        except Exception as exc:  # any damage: missing file, truncated JSON, bad FAISS data
+            raise StoreError(
+                f"the index in {index_dir} is damaged ({type(exc).__name__}: {exc}); "
+                f"rebuild it with `rag ingest --rebuild`") from None
+        if len(chunks) != index.ntotal or manifest.get("chunks") != len(chunks):
+            raise StoreError(
+                f"the index in {index_dir} is inconsistent ({len(chunks)} chunks, "
+                f"{index.ntotal} vectors); rebuild it with `rag ingest --rebuild`")
+        return cls(manifest, chunks, np.asarray(vectors, dtype=np.float32), index)
+
+
+def _fsync_folder(folder: Path) -> None:
+    for file in folder.iterdir():
+        with open(file, "rb") as f:
+            os.fsync(f.fileno())
+
+
+def _remove_stale(index_dir: Path, keep: str) -> None:
+    """Old versions and leftovers of interrupted saves."""
+    for entry in index_dir.iterdir():
+        if entry.name == keep or entry.name == POINTER:
+            continue
+        if entry.name.startswith(("v-", ".tmp-", f".{POINTER}.tmp-")):
+            shutil.rmtree(entry) if entry.is_dir() else entry.unlink(missing_ok=True)
