@@ -139,12 +139,16 @@ class Assistant:
         yield answer
 
     def _check(self, answer: Answer, text: str, retrieval: Retrieval) -> None:
-        """Refusal detection and citation repair on the finished answer."""
+        """Refusal detection, unsupported numbers and citation repair on the finished answer."""
         passages = retrieval.passages
         if grounding.is_refusal(text, answer.lang):
             answer.answer, answer.refused = refusal(answer.lang), True
             return
         text = grounding.clean_citations(text, len(passages))
+        text = grounding.drop_unsupported_sentences(text, "\n".join(p.text for p in passages))
+        if not text:  # every sentence stated something the passages do not hold
+            answer.answer, answer.refused = refusal(answer.lang), True
+            return
         numbers = grounding.cited_numbers(text)
         if not numbers:
             n = 1 + grounding.best_supporting(self.embedder.encode_query([text])[0],

@@ -22,11 +22,11 @@ class Settings:
     llm_path: Path | None = None  # a GGUF file; default: in model_dir
     index_dir: Path = REPO_ROOT / "index"
     corpus_dir: Path = REPO_ROOT / "seeds"
-    top_k: int = 4  # passages given to the LLM
+    top_k: int = 3  # chunks given to the LLM (overlapping ones merge into one passage)
     threads: int = max(1, os.cpu_count() or 1)
     context_tokens: int = 4096  # llama.cpp context window
     max_answer_tokens: int = 256
-    chunk_tokens: int = 120  # target chunk size, in embedder tokens
+    chunk_tokens: int = 64  # largest chunk, in embedder tokens: short passages keep the 1.5B LLM accurate and fast
     chunk_overlap_sentences: int = 1
 
     # Environment variable for each setting; flags of the CLI override both.
@@ -40,6 +40,7 @@ class Settings:
         "threads": "RAG_THREADS",
         "context_tokens": "RAG_CONTEXT_TOKENS",
         "max_answer_tokens": "RAG_MAX_ANSWER_TOKENS",
+        "chunk_tokens": "RAG_CHUNK_TOKENS",
     }
 
     @classmethod

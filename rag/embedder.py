@@ -34,7 +34,10 @@ def fingerprint(path: Path) -> str:
 class Embedder:
     def __init__(self, path: Path, threads: int | None = None, bf16: bool = True):
         import torch
+        import transformers
         from sentence_transformers import SentenceTransformer
+
+        transformers.utils.logging.disable_progress_bar()
 
         path = Path(path)
         if not (path / "modules.json").is_file() and not (path / "config.json").is_file():
@@ -47,7 +50,7 @@ class Embedder:
         self.path = path
         self.model = SentenceTransformer(
             str(path), device="cpu", local_files_only=True, model_kwargs={"dtype": dtype})
-        self.dim = self.model.get_sentence_embedding_dimension()
+        self.dim = self.model.get_embedding_dimension()
         self.id = {"name": path.name, "dim": self.dim, "fingerprint": fingerprint(path),
                    "document_format": DOCUMENT_FORMAT}
 
@@ -65,13 +68,10 @@ class Embedder:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for start in range(0, len(texts), batch_size):
             rows = order[start:start + batch_size]
-            # One prompt per batch call, so chunks are grouped per call by their own headline.
-            for title in dict.fromkeys(titles[i] for i in rows):
-                same = [i for i in rows if titles[i] == title]
-                vectors = self.model.encode_document(
-                    [texts[i] for i in same], prompt=DOCUMENT_FORMAT.format(title=title),
-                    batch_size=batch_size)
-                out[same] = self._as_array(vectors)
+            # The prompt is written into each text (it holds that chunk's headline), so the
+            # model's own document prompt is switched off with prompt="".
+            batch = [DOCUMENT_FORMAT.format(title=titles[i]) + texts[i] for i in rows]
+            out[rows] = self._as_array(self.model.encode_document(batch, prompt="", batch_size=batch_size))
             if progress:
                 progress(len(rows))
         return out

@@ -1,4 +1,8 @@
-"""Question -> ranked chunks -> passages for the LLM."""
+"""Question -> ranked chunks -> passages for the LLM.
+
+Chunks are short (a sentence or two) because the 1.5B model answers best from little text:
+given long passages it mixes up who said what, and every extra token costs prompt time.
+"""
 
 from __future__ import annotations
 
@@ -11,10 +15,10 @@ from rag.store import Store
 
 @dataclass
 class Passage:
-    """A span of one article given to the LLM: one chunk, or overlapping chunks merged."""
+    """Consecutive sentences of one article given to the LLM: a chunk, or overlapping chunks merged."""
     article_id: str
     title: str
-    start: int
+    start: int  # character span in the article text
     end: int
     text: str
     score: float
@@ -31,8 +35,8 @@ class Retrieval:
         return self.ranked[0][1] if self.ranked else 0.0
 
 
-def _merge(chunks: list[tuple[Chunk, float]]) -> list[Passage]:
-    """Merge chunks of one article whose spans overlap into one passage."""
+def merge_chunks(chunks: list[tuple[Chunk, float]]) -> list[Passage]:
+    """Chunks of one article whose spans overlap become one passage."""
     passages: list[Passage] = []
     by_article: dict[str, list[tuple[Chunk, float]]] = {}
     for chunk, score in chunks:
@@ -65,5 +69,6 @@ class Retriever:
         return self.store.search(vector, k)
 
     def retrieve(self, query: str, top_k: int, candidates: int = 20) -> Retrieval:
+        """The `top_k` best chunks, merged where they overlap, as passages."""
         ranked = self.search(query, max(candidates, top_k))
-        return Retrieval(ranked, _merge(ranked[:top_k]))
+        return Retrieval(ranked, merge_chunks(ranked[:top_k]))

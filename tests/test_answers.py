@@ -1,0 +1,87 @@
+"""End to end with the real models: cited answers, refusals, follow-ups and the CLI's JSON."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from rag.chat import QuestionError
+from rag.config import REPO_ROOT
+
+PESKOV = "000_832fa2db40460904"
+
+
+def test_arabic_question_gets_a_grounded_cited_answer(assistant):
+    answer = assistant.ask("ماذا قال بيسكوف عن مركز المعلومات في بغداد؟")
+    assert not answer.refused and answer.lang == "ar"
+    assert answer.citations and all(c.article_id == PESKOV for c in answer.citations)
+    for c in answer.citations:
+        assert f"[{c.n}]" in answer.answer
+        assert "بغداد" in c.text or "المركز" in c.text
+    assert any(word in answer.answer for word in ("منفتح", "مغلقة", "توسيع", "انضمام"))
+
+
+def test_english_question_over_arabic_articles(assistant):
+    answer = assistant.ask("Who did John Kerry intend to meet on Wednesday?")
+    assert not answer.refused and answer.lang == "en"
+    assert "Lavrov" in answer.answer
+    assert answer.citations[0].article_id == PESKOV and "لافروف" in answer.citations[0].text
+
+
+@pytest.mark.parametrize("question, refusal", [
+    ("Who won the 2014 football World Cup?", "The articles do not say."),
+    ("ما هي عاصمة أستراليا؟", "لا تذكر المقالات ذلك."),
+])
+def test_unanswerable_question_is_refused_in_its_language(assistant, question, refusal):
+    answer = assistant.ask(question)
+    assert answer.refused and answer.answer == refusal and answer.citations == []
+
+
+def test_follow_up_is_understood_from_the_conversation(assistant):
+    history = [("من هو المتحدث باسم الكرملين؟", "المتحدث باسم الكرملين هو دميتري بيسكوف [1].")]
+    answer = assistant.ask("وماذا قال عن عزلة روسيا؟", history)
+    assert not answer.refused
+    assert answer.retrieved[0]["article_id"] == PESKOV
+    assert any("عزل" in c.text for c in answer.citations)
+
+
+def test_answer_streams_before_the_checked_answer(assistant):
+    pieces = list(assistant.stream("من هو المتحدث باسم البيت الأبيض؟"))
+    *text, final = pieces
+    assert len(text) > 1 and all(isinstance(p, str) for p in text)
+    assert final.answer.startswith("".join(text).strip()[:10])
+    assert set(final.timings) == {"retrieval", "first_token", "total"}
+    assert 0 < final.timings["retrieval"] <= final.timings["first_token"] <= final.timings["total"]
+
+
+@pytest.mark.parametrize("question", ["", "   \n\t ", "x" * 5000])
+def test_bad_questions_get_a_clear_error(assistant, question):
+    with pytest.raises(QuestionError):
+        assistant.ask(question)
+
+
+def test_cli_ask_json_prints_one_json_object(seed_index):
+    result = subprocess.run(
+        [sys.executable, "-m", "rag.cli", "ask", "--json", "--index", str(seed_index.index_dir),
+         "ما الدولة التي يدعم وزير خارجيتها التعاون الأميركي الروسي في محاربة الإرهاب؟"],
+        capture_output=True, text=True, cwd=REPO_ROOT, timeout=600)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == 1
+    data = json.loads(lines[0])
+    assert {"answer", "refused", "citations", "retrieved", "timings"} <= set(data)
+    assert set(data["citations"][0]) >= {"n", "article_id", "title", "text", "start", "end"}
+    assert set(data["retrieved"][0]) == {"article_id", "chunk_id", "score"}
+    assert set(data["timings"]) == {"retrieval", "first_token", "total"}
+    article = (REPO_ROOT / "seeds" / f"{data['citations'][0]['article_id']}.txt").read_text(encoding="utf-8")
+    body = article.split("\n", 1)[1].strip()
+    c = data["citations"][0]
+    assert body[c["start"]:c["end"]] == c["text"]
+
+
+def test_cli_reports_a_missing_index_without_traceback(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "rag.cli", "ask", "--index", str(tmp_path), "hello?"],
+                            capture_output=True, text=True, cwd=REPO_ROOT, timeout=300)
+    assert result.returncode == 1
+    assert "rag ingest" in result.stderr and "Traceback" not in result.stderr

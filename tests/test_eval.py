@@ -1,0 +1,54 @@
+"""The seed question set with the real models. The floors are the levels this pipeline is
+measured at (see the README), less a small margin; a drop below them is a regression."""
+
+import json
+import subprocess
+import sys
+
+from conftest import DATA
+from rag.config import REPO_ROOT
+from rag.evaluate import keywords_match, load_questions, run
+
+QUESTIONS = DATA / "seed_questions.jsonl"
+
+
+def test_seed_question_set_is_complete():
+    questions = load_questions(QUESTIONS)
+    assert len(questions) >= 40
+    assert {q.lang for q in questions} == {"ar", "en"}
+    assert sum(not q.answerable for q in questions) >= 8
+    assert sum(bool(q.history) for q in questions) >= 6
+    assert sum(q.lang == "en" and q.answerable for q in questions) >= 10  # cross-lingual
+
+
+def test_keyword_matching_normalizes_arabic():
+    assert keywords_match("قال إنَّ على الأسد الرحيلَ", [["الرحيل"]])
+    assert keywords_match("Josh EARNEST said", [["earnest"], ["josh", "جوش"]])
+    assert not keywords_match("Josh said", [["earnest"], ["josh"]])
+
+
+def test_seed_set_meets_its_floors(assistant):
+    questions = load_questions(QUESTIONS)
+    results = []
+    summary = run(questions, lambda q: assistant.ask(q.question, q.history).to_json(), results.append)
+    print(json.dumps(summary))
+    # Measured (README, "Quality"): hit@1 0.97, hit@5 1.0, refusal 0.73, citation precision
+    # 0.86, answer accuracy 0.49. The issue's targets are higher; these floors guard what is reached.
+    assert summary["hit@5"] >= 0.95
+    assert summary["hit@1"] >= 0.9
+    assert summary["refusal_accuracy"] >= 0.63
+    assert summary["citation_precision"] >= 0.8
+    assert summary["answer_accuracy"] >= 0.4
+    assert all(r["timings"]["first_token"] <= r["timings"]["total"] for r in results)
+
+
+def test_cli_eval_retrieval_only_json(seed_index):
+    result = subprocess.run(
+        [sys.executable, "-m", "rag.cli", "eval", str(QUESTIONS), "--retrieval-only", "--json",
+         "--index", str(seed_index.index_dir)], capture_output=True, text=True, cwd=REPO_ROOT, timeout=600)
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(rows) == len(load_questions(QUESTIONS)) + 1
+    summary = rows[-1]
+    assert summary["summary"] and summary["hit@5"] >= 0.95 and summary["mrr@10"] >= 0.9
+

@@ -1,0 +1,32 @@
+from rag import grounding
+
+
+def test_refusals_in_any_wording_are_recognised():
+    assert grounding.is_refusal("The articles do not say.", "en")
+    assert grounding.is_refusal("Sorry, the sources do not mention his age.", "en")
+    assert grounding.is_refusal("لا تذكر المقالات ذلك.", "ar")
+    assert grounding.is_refusal("", "ar")
+    assert not grounding.is_refusal("Peskov said the center is open to all [1].", "en")
+
+
+def test_citation_markers_are_parsed_and_dangling_ones_dropped():
+    assert grounding.cited_numbers("A [2]. B [1, 3]. C [2]") == [2, 1, 3]
+    assert grounding.clean_citations("A [2]. B [7]. C [1, 9]", 3) == "A [2]. B. C [1]"
+
+
+def test_missing_citation_is_attached_before_the_full_stop():
+    assert grounding.attach_citation("Lavrov.", 2) == "Lavrov [2]."
+    assert grounding.attach_citation("لافروف", 1) == "لافروف [1]"
+
+
+def test_sentences_with_numbers_the_sources_lack_are_dropped():
+    evidence = "وقال بيسكوف للصحفيين يوم الثلاثاء 29 سبتمبر/أيلول"
+    answer = "Peskov spoke to journalists on 29 September [1]. John Kerry is 69 years old [1]."
+    assert grounding.drop_unsupported_sentences(answer, evidence) == "Peskov spoke to journalists on 29 September [1]."
+    assert grounding.unsupported_numbers("في ٢٩ سبتمبر [1]", evidence) == []  # Arabic-Indic digits
+    assert grounding.drop_unsupported_sentences("Brent was $71 a barrel [2].", evidence) == ""
+
+
+def test_gate():
+    assert not grounding.passes_gate(0.1)
+    assert grounding.passes_gate(grounding.GATE)

@@ -1,0 +1,70 @@
+"""Incremental ingest with the real embedder on a small corpus of its own."""
+
+import dataclasses
+
+import pytest
+
+from rag.ingest import ingest
+from rag.store import Store, StoreError
+
+
+def article(folder, name, title, body):
+    (folder / f"{name}.txt").write_text(f"{title}\n{body}\n", encoding="utf-8")
+
+
+@pytest.fixture
+def corpus(tmp_path):
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    article(folder, "moon", "Moon mission lands", "The lander touched down near the south pole on Friday.")
+    article(folder, "rain", "أمطار غزيرة في جدة", "هطلت أمطار غزيرة على مدينة جدة يوم الأحد وأغلقت المدارس.")
+    return folder
+
+
+@pytest.fixture
+def local(settings, tmp_path):
+    return dataclasses.replace(settings, index_dir=tmp_path / "index")
+
+
+def test_incremental_add_change_delete(corpus, local, embedder):
+    first = ingest([corpus], local, embedder)
+    assert sorted(first.added) == ["moon", "rain"] and first.chunks_embedded == 2
+
+    again = ingest([corpus], local, embedder)
+    assert again.chunks_embedded == 0 and again.unchanged == 2
+    saved = (local.index_dir / "CURRENT").read_text()
+
+    article(corpus, "rain", "أمطار غزيرة في جدة", "هطلت أمطار غزيرة على مدينة جدة يوم الاثنين.")
+    article(corpus, "oil", "Oil prices rise", "Brent crude rose to 50 dollars a barrel.")
+    (corpus / "moon.txt").unlink()
+    report = ingest([corpus], local, embedder)
+    assert (report.added, report.changed, report.removed) == (["oil"], ["rain"], ["moon"])
+    assert report.chunks_embedded == 2
+    assert (local.index_dir / "CURRENT").read_text() != saved
+
+    store = Store.load(local.index_dir)
+    assert sorted(store.articles) == ["oil", "rain"]
+    vector = embedder.encode_query(["What is the price of Brent crude?"])[0]
+    assert store.search(vector, 1)[0][0].article_id == "oil"
+    vector = embedder.encode_query(["متى هطلت الأمطار على جدة؟"])[0]
+    top = store.search(vector, 1)[0][0]
+    assert top.article_id == "rain" and "الاثنين" in top.text
+
+
+def test_unreadable_file_is_reported_and_its_indexed_copy_kept(corpus, local, embedder):
+    ingest([corpus], local, embedder)
+    (corpus / "rain.txt").write_bytes(b"\x00\x01binary" * 100)
+    report = ingest([corpus], local, embedder)
+    assert [p.reason for p in report.problems] == ["binary file, not text"]
+    assert report.removed == []
+    assert sorted(Store.load(local.index_dir).articles) == ["moon", "rain"]
+
+
+def test_index_with_other_chunk_settings_is_refused(corpus, local, embedder):
+    ingest([corpus], local, embedder)
+    other = dataclasses.replace(local, chunk_tokens=local.chunk_tokens + 50)
+    with pytest.raises(StoreError, match="rebuild"):
+        ingest([corpus], other, embedder)
+    report = ingest([corpus], other, embedder, rebuild=True)
+    assert report.total_articles == 2 and report.chunks_embedded == 2
+    assert Store.load(local.index_dir).manifest["chunker"]["max_tokens"] == other.chunk_tokens

@@ -1,0 +1,77 @@
+import json
+
+import numpy as np
+import pytest
+
+from rag.chunking import Chunk
+from rag.store import Store, StoreError
+
+EMBEDDER = {"name": "test", "dim": 4, "fingerprint": "abc", "document_format": "x"}
+CHUNKER = {"max_tokens": 10, "overlap_sentences": 1, "version": 1}
+
+
+def store_with(ids):
+    store = Store.empty(EMBEDDER, CHUNKER)
+    chunks = [Chunk(a, 0, 0, 4, "text", "title") for a in ids]
+    vectors = np.eye(4, dtype=np.float32)[: len(ids)]
+    store.add(chunks, vectors, {a: {"hash": a, "title": "title", "source_path": f"{a}.txt"} for a in ids})
+    return store
+
+
+def test_save_load_search_roundtrip(tmp_path):
+    store_with(["a", "b", "c"]).save(tmp_path)
+    loaded = Store.load(tmp_path)
+    [(chunk, score)] = loaded.search(np.array([0, 1, 0, 0], dtype=np.float32), 1)
+    assert chunk.article_id == "b" and score == pytest.approx(1.0)
+    loaded.remove_articles({"b"})
+    assert sorted(c.article_id for c, _ in loaded.search(np.array([0, 1, 0, 0], dtype=np.float32), 3)) == ["a", "c"]
+
+
+def test_a_new_save_replaces_the_old_version_in_one_switch(tmp_path):
+    store_with(["a"]).save(tmp_path)
+    first = (tmp_path / "CURRENT").read_text().strip()
+    store_with(["a", "b"]).save(tmp_path)
+    second = (tmp_path / "CURRENT").read_text().strip()
+    assert first != second and not (tmp_path / first).exists()
+    assert len(Store.load(tmp_path).chunks) == 2
+
+
+def test_interrupted_save_leaves_previous_index_loadable(tmp_path, monkeypatch):
+    store_with(["a"]).save(tmp_path)
+
+    def crash(*args):
+        raise KeyboardInterrupt("killed mid-save")
+    monkeypatch.setattr("rag.store.os.replace", crash)
+    with pytest.raises(KeyboardInterrupt):
+        store_with(["a", "b"]).save(tmp_path)
+    monkeypatch.undo()
+    assert [c.article_id for c in Store.load(tmp_path).chunks] == ["a"]
+
+
+def test_damaged_index_gives_a_clear_error(tmp_path):
+    store_with(["a", "b"]).save(tmp_path)
+    version = tmp_path / (tmp_path / "CURRENT").read_text().strip()
+    data = (version / "faiss.index").read_bytes()
+    (version / "faiss.index").write_bytes(data[: len(data) // 2])
+    with pytest.raises(StoreError, match="rag ingest --rebuild"):
+        Store.load(tmp_path)
+    (version / "manifest.json").write_text("{ truncated")
+    with pytest.raises(StoreError, match="damaged"):
+        Store.load(tmp_path)
+
+
+def test_missing_index_says_how_to_build_one(tmp_path):
+    with pytest.raises(StoreError, match="rag ingest"):
+        Store.load(tmp_path)
+
+
+def test_index_from_another_embedder_or_chunker_is_refused(tmp_path):
+    store_with(["a"]).save(tmp_path)
+    store = Store.load(tmp_path)
+    store.check_compatible(EMBEDDER, CHUNKER)
+    with pytest.raises(StoreError, match="embedder"):
+        store.check_compatible({**EMBEDDER, "fingerprint": "other"}, CHUNKER)
+    with pytest.raises(StoreError, match="chunk settings"):
+        store.check_compatible(EMBEDDER, {**CHUNKER, "max_tokens": 200})
+    version = tmp_path / (tmp_path / "CURRENT").read_text().strip()
+    assert json.loads((version / "manifest.json").read_text())["embedder"] == EMBEDDER
