@@ -48,9 +48,9 @@ def _progress_printer():
     started = time.perf_counter()
     tty = sys.stderr.isatty()
 
-    def show(done: int, total: int) -> None:
+    def show(done: int, total: int, articles: int) -> None:
         rate = done / max(time.perf_counter() - started, 1e-9)
-        line = f"  embedded {done}/{total} chunks ({rate:.1f} chunks/s)"
+        line = f"  embedded {done}/{total} chunks of {articles} new or changed articles ({rate:.1f} chunks/s)"
         if tty:
             print("\r" + line, end="" if done < total else "\n", file=sys.stderr, flush=True)
         elif done == total or done % 50 < 8:
@@ -167,6 +167,7 @@ def cmd_chat(args) -> int:
 
 
 def cmd_eval(args) -> int:
+    from rag.chat import search_query
     from rag.evaluate import load_questions, run
 
     settings = _settings(args)
@@ -175,7 +176,6 @@ def cmd_eval(args) -> int:
 
     def answer(q):
         if args.retrieval_only:
-            from rag.chat import search_query
             ranked = assistant.retriever.search(search_query(q.question, q.history), 10)
             return {"retrieved": [{"article_id": c.article_id, "chunk_id": c.chunk_id,
                                    "score": round(s, 4)} for c, s in ranked]}
@@ -191,12 +191,6 @@ def cmd_eval(args) -> int:
     summary = run(questions, answer, show)
     print(json.dumps(summary, ensure_ascii=False) if args.json else json.dumps(summary, indent=1))
     return 0
-
-
-def cmd_serve(args) -> int:
-    from app import main as serve
-
-    return serve(args)
 
 
 def main(argv=None) -> int:
@@ -227,10 +221,6 @@ def main(argv=None) -> int:
     p.add_argument("--json", action="store_true", help="one JSON line per question, then the summary")
     p.add_argument("--retrieval-only", action="store_true", help="skip generation")
     p.set_defaults(func=cmd_eval)
-    p = sub.add_parser("serve", parents=[common], help="start the chat UI in the browser")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=7860)
-    p.set_defaults(func=cmd_serve)
 
     args = parser.parse_args(argv)
     return args.func(args)

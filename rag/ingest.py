@@ -36,7 +36,8 @@ def ingest(paths: list[Path], settings: Settings, embedder: Embedder, rebuild: b
            progress=None) -> IngestReport:
     """Ingest the articles under `paths` into settings.index_dir.
 
-    `progress(done_chunks, total_chunks, done_articles, total_articles)` is called while embedding.
+    `progress(done_chunks, total_chunks, articles)` is called while embedding, `articles` being
+    the number of new or changed articles those chunks come from.
     """
     started = time.perf_counter()
     chunker = chunker_settings(settings)
@@ -82,7 +83,7 @@ def ingest(paths: list[Path], settings: Settings, embedder: Embedder, rebuild: b
             nonlocal done
             done += n
             if progress:
-                progress(done, len(all_chunks))
+                progress(done, len(all_chunks), len(todo))
 
         vectors = embedder.encode_documents([c.text for c in all_chunks],
                                             [c.title for c in all_chunks], progress=advance)

@@ -68,3 +68,20 @@ def test_index_with_other_chunk_settings_is_refused(corpus, local, embedder):
     report = ingest([corpus], other, embedder, rebuild=True)
     assert report.total_articles == 2 and report.chunks_embedded == 2
     assert Store.load(local.index_dir).manifest["chunker"]["max_tokens"] == other.chunk_tokens
+
+
+def test_cli_ingest_names_skipped_files_and_summarises(corpus, tmp_path):
+    import subprocess
+    import sys
+
+    from rag.config import REPO_ROOT
+
+    (corpus / "empty.txt").write_text("", encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "rag.cli", "ingest", str(corpus), "--index", str(tmp_path / "cli-index")],
+        capture_output=True, text=True, cwd=REPO_ROOT, timeout=600)
+    assert result.returncode == 0, result.stderr
+    assert f"skipped {corpus / 'empty.txt'}: empty file" in result.stderr
+    assert "embedded 2/2 chunks of 2 new or changed articles" in result.stderr
+    assert "2 articles, 2 chunks (added 2" in result.stderr
+    assert result.stdout == ""
