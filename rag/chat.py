@@ -149,12 +149,12 @@ class Assistant:
         if not text:  # every sentence stated something the passages do not hold
             answer.answer, answer.refused = refusal(answer.lang), True
             return
+        sentences = grounding.answer_sentences(text)
+        vectors = self.embedder.encode_query(sentences)
+        similarity = np.array([[float(np.max(self._passage_vectors(p) @ v)) for p in passages]
+                               for v in vectors])
+        text = grounding.repair_citations(sentences, similarity)
         numbers = grounding.cited_numbers(text)
-        if not numbers:
-            n = 1 + grounding.best_supporting(self.embedder.encode_query([text])[0],
-                                              [self._passage_vectors(p) for p in passages])
-            text = grounding.attach_citation(text, n)
-            numbers = [n]
         answer.answer = text
         answer.citations = [Citation(n, p.article_id, p.title, p.text, p.start, p.end)
                             for n, p in grounding.supported_passages(passages, numbers)]

@@ -11,6 +11,7 @@ from rag.generator import refusal
 from rag.retriever import Passage
 
 CITATION = re.compile(r"\s*\[(\d+(?:\s*[,،]\s*\d+)*)\]")
+_LEADING_MARKERS = re.compile(r"(?:\s*\[\d+(?:\s*[,،]\s*\d+)*\][.]?)+")
 
 # Best retrieval score (cosine) under which the LLM is not asked at all. Calibrated on the seed
 # question set: see README, "Grounding".
@@ -73,19 +74,43 @@ def clean_citations(answer: str, passage_count: int) -> str:
     return CITATION.sub(keep, answer).strip()
 
 
-def best_supporting(answer_vector: np.ndarray, passage_vectors: list[np.ndarray]) -> int:
-    """Index of the passage whose text is closest to the answer."""
-    scores = [float(np.max(v @ answer_vector)) for v in passage_vectors]
-    return int(np.argmax(scores))
+# A cited passage this much less similar to its sentence than the best passage is a wrong citation.
+CITATION_MARGIN = 0.05
 
 
-def attach_citation(answer: str, n: int) -> str:
-    """Put a marker for passage `n` at the end of an answer that cited nothing."""
-    text = answer.rstrip()
-    end = ""
-    if text and text[-1] in ".。!؟?":
-        text, end = text[:-1], text[-1]
-    return f"{text} [{n}]{end}"
+def answer_sentences(answer: str) -> list[str]:
+    """Sentences of an answer, each with the markers that close it."""
+    sentences: list[str] = []
+    for start, end in sentence_spans(answer):
+        piece = answer[start:end]
+        leading = _LEADING_MARKERS.match(piece)
+        if sentences and leading:  # "… Lavrov. [2] Then …": the [2] closes the sentence before
+            sentences[-1] += " " + leading.group().strip()
+            piece = piece[leading.end():].strip()
+        if piece and (not sentences or CITATION.sub("", piece).strip(" .،,")):
+            sentences.append(piece)
+        elif piece:
+            sentences[-1] += " " + piece
+    return sentences
+
+
+def repair_citations(sentences: list[str], similarity: np.ndarray) -> str:
+    """Give each sentence the marker of the passage that supports it.
+
+    `similarity[i, n-1]` is how close sentence i is to passage n (embedding cosine). A sentence
+    that cites nothing gets the closest passage; one that cites a passage clearly less close than
+    the closest gets the closest instead."""
+    repaired = []
+    for i, sentence in enumerate(sentences):
+        best = int(np.argmax(similarity[i])) + 1
+        good = [n for n in cited_numbers(sentence)
+                if similarity[i, n - 1] >= similarity[i, best - 1] - CITATION_MARGIN]
+        bare = CITATION.sub("", sentence).rstrip()
+        end = ""
+        if bare and bare[-1] in ".!?؟":
+            bare, end = bare[:-1].rstrip(), bare[-1]
+        repaired.append(f"{bare} {' '.join(f'[{n}]' for n in good or [best])}{end}")
+    return " ".join(repaired)
 
 
 def supported_passages(passages: list[Passage], numbers: list[int]) -> list[tuple[int, Passage]]:

@@ -1,3 +1,5 @@
+import numpy as np
+
 from rag import grounding
 
 
@@ -14,9 +16,20 @@ def test_citation_markers_are_parsed_and_dangling_ones_dropped():
     assert grounding.clean_citations("A [2]. B [7]. C [1, 9]", 3) == "A [2]. B. C [1]"
 
 
-def test_missing_citation_is_attached_before_the_full_stop():
-    assert grounding.attach_citation("Lavrov.", 2) == "Lavrov [2]."
-    assert grounding.attach_citation("لافروف", 1) == "لافروف [1]"
+def test_answer_sentences_keep_a_trailing_marker_with_its_sentence():
+    assert grounding.answer_sentences("He met Lavrov. [2] Then he left [1].") == ["He met Lavrov. [2]", "Then he left [1]."]
+
+
+def test_citations_are_repaired_sentence_by_sentence():
+    sentences = ["He met Lavrov.", "The center is open [1].", "Assad must leave [2].", "Both agree [1] [3]."]
+    similarity = np.array([
+        [0.2, 0.6, 0.1],   # no marker: gets the closest passage
+        [0.7, 0.3, 0.2],   # right marker: kept
+        [0.6, 0.3, 0.1],   # wrong marker, clearly less close: replaced
+        [0.50, 0.1, 0.52],  # two markers within the margin: both kept
+    ])
+    assert grounding.repair_citations(sentences, similarity) == (
+        "He met Lavrov [2]. The center is open [1]. Assad must leave [1]. Both agree [1] [3].")
 
 
 def test_sentences_with_numbers_the_sources_lack_are_dropped():
