@@ -193,6 +193,15 @@ def cmd_eval(args) -> int:
     return 0
 
 
+def cmd_serve(args) -> int:
+    from app import main as serve
+
+    argv = ["--host", args.host, "--port", str(args.port)]
+    if args.index:
+        argv += ["--index", args.index]
+    return serve(argv)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="rag", description="Offline Arabic/English question answering over news articles.")
     common = argparse.ArgumentParser(add_help=False)
@@ -221,6 +230,11 @@ def main(argv=None) -> int:
     p.add_argument("--json", action="store_true", help="one JSON line per question, then the summary")
     p.add_argument("--retrieval-only", action="store_true", help="skip generation")
     p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("serve", parents=[common], help="start the chat UI in the browser (same as python app.py)")
+    p.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1; another needs RAG_AUTH=user:password")
+    p.add_argument("--port", type=int, default=7860)
+    p.set_defaults(func=cmd_serve)
 
     args = parser.parse_args(argv)
     return args.func(args)
