@@ -145,11 +145,10 @@ class Assistant:
             answer.answer, answer.refused = refusal(answer.lang), True
             return
         text = grounding.clean_citations(text, len(passages))
-        text = grounding.drop_unsupported_sentences(text, "\n".join(p.text for p in passages))
-        if not text:  # every sentence stated something the passages do not hold
+        sentences = grounding.sentences_with_support(text, "\n".join(p.text for p in passages))
+        if not sentences:  # every sentence stated something the passages do not hold
             answer.answer, answer.refused = refusal(answer.lang), True
             return
-        sentences = grounding.answer_sentences(text)
         vectors = self.embedder.encode_query(sentences)
         similarity = np.array([[float(np.max(self._passage_vectors(p) @ v)) for p in passages]
                                for v in vectors])

@@ -14,7 +14,7 @@ CITATION = re.compile(r"\s*\[(\d+(?:\s*[,،]\s*\d+)*)\]")
 _LEADING_MARKERS = re.compile(r"(?:\s*\[\d+(?:\s*[,،]\s*\d+)*\][.]?)+")
 
 # Best retrieval score (cosine) under which the LLM is not asked at all. Calibrated on the seed
-# question set: see README, "Grounding".
+# question set: see the README, "What it is".
 GATE = 0.25
 
 # Ways the model says the sources lack the answer besides the exact sentence it is told to use.
@@ -39,10 +39,11 @@ def unsupported_numbers(sentence: str, evidence: str) -> list[str]:
     return [n for n in _NUMBER.findall(text) if n not in known]
 
 
-def drop_unsupported_sentences(answer: str, evidence: str) -> str:
-    """The answer without its sentences that state numbers the evidence lacks."""
-    kept = [answer[s:e] for s, e in sentence_spans(answer) if not unsupported_numbers(answer[s:e], evidence)]
-    return " ".join(kept)
+def sentences_with_support(answer: str, evidence: str) -> list[str]:
+    """The answer's sentences (each with its markers), less those that state numbers the
+    evidence lacks and those that are nothing but markers."""
+    return [s for s in answer_sentences(answer)
+            if CITATION.sub("", s).strip(" .،,") and not unsupported_numbers(s, evidence)]
 
 
 def passes_gate(best_score: float, gate: float = GATE) -> bool:
