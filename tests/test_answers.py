@@ -85,3 +85,13 @@ def test_cli_reports_a_missing_index_without_traceback(tmp_path):
                             capture_output=True, text=True, cwd=REPO_ROOT, timeout=300)
     assert result.returncode == 1
     assert "rag ingest" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_cli_chat_answers_a_follow_up_in_the_terminal(seed_index):
+    turns = "من هو المتحدث باسم الكرملين؟\nوماذا قال عن عزلة روسيا؟\n/quit\n"
+    result = subprocess.run([sys.executable, "-m", "rag.cli", "chat", "--index", str(seed_index.index_dir)],
+                            input=turns, capture_output=True, text=True, cwd=REPO_ROOT, timeout=600)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("Sources:") == 2
+    follow_up_sources = result.stdout.split("Sources:")[2]
+    assert "عزل" in follow_up_sources  # the follow-up was understood as about Peskov and isolation
