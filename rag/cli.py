@@ -61,7 +61,6 @@ def _progress_printer():
 def cmd_ingest(args) -> int:
     from rag.embedder import Embedder
     from rag.ingest import ingest
-    from rag.store import StoreError
 
     settings = _settings(args)
     paths = [Path(p) for p in args.paths] or [settings.corpus_dir]
@@ -71,11 +70,7 @@ def cmd_ingest(args) -> int:
         return 2
     _err(f"loading embedder {settings.embedder}")
     embedder = Embedder(settings.embedder, threads=settings.threads)
-    try:
-        report = ingest(paths, settings, embedder, rebuild=args.rebuild, progress=_progress_printer())
-    except StoreError as exc:
-        _err(f"error: {exc}")
-        return 1
+    report = ingest(paths, settings, embedder, rebuild=args.rebuild, progress=_progress_printer())
     for problem in report.problems:
         _err(f"skipped {problem}")
     for warning in report.warnings:
@@ -88,13 +83,8 @@ def cmd_ingest(args) -> int:
 
 def _assistant(settings):
     from rag.chat import Assistant
-    from rag.store import StoreError
 
-    try:
-        return Assistant(settings)
-    except StoreError as exc:
-        _err(f"error: {exc}")
-        sys.exit(1)
+    return Assistant(settings)
 
 
 def print_sources(answer, out=sys.stdout) -> None:
@@ -237,7 +227,15 @@ def main(argv=None) -> int:
     p.set_defaults(func=cmd_serve)
 
     args = parser.parse_args(argv)
-    return args.func(args)
+    from rag.embedder import EmbedderError
+    from rag.generator import GeneratorError
+    from rag.store import StoreError
+
+    try:
+        return args.func(args)
+    except (StoreError, EmbedderError, GeneratorError) as exc:  # a missing or unusable index or model
+        _err(f"error: {exc}")
+        return 1
 
 
 if __name__ == "__main__":

@@ -95,3 +95,11 @@ def test_cli_chat_answers_a_follow_up_in_the_terminal(seed_index):
     assert result.stdout.count("Sources:") == 2
     follow_up_sources = result.stdout.split("Sources:")[2]
     assert "عزل" in follow_up_sources  # the follow-up was understood as about Peskov and isolation
+
+
+def test_cli_reports_a_missing_model_without_traceback(seed_index, tmp_path):
+    result = subprocess.run([sys.executable, "-m", "rag.cli", "ask", "--index", str(seed_index.index_dir),
+                             "--llm", str(tmp_path / "none.gguf"), "من هو المتحدث باسم البيت الأبيض؟"],
+                            capture_output=True, text=True, cwd=REPO_ROOT, timeout=600)
+    assert result.returncode == 1
+    assert "no GGUF model at" in result.stderr and "Traceback" not in result.stderr
