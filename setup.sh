@@ -2,8 +2,16 @@
 # Sets everything up, idempotently: .venv/ with pinned dependencies (torch CPU first, llama.cpp
 # compiled here), both models fetched and verified into the model cache, and the index of seeds/.
 # Re-running skips what is already there and whole.
+#   ./setup.sh           for the assistant
+#   ./setup.sh --tests   also Debian's chromium, for the browser test (Playwright drives it)
 set -euo pipefail
 cd "$(dirname "$0")"
+
+if [ "${1:-}" = "--tests" ] && [ ! -x /usr/bin/chromium ]; then
+  SUDO=; [ "$(id -u)" = 0 ] || SUDO=sudo
+  echo "setup: installing chromium for the browser test" >&2
+  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+fi
 
 PYTHON=${PYTHON:-}
 if [ -z "$PYTHON" ]; then

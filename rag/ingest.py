@@ -33,8 +33,11 @@ def chunker_settings(settings: Settings) -> dict:
 
 
 def ingest(paths: list[Path], settings: Settings, embedder: Embedder, rebuild: bool = False,
-           progress=None) -> IngestReport:
+           progress=None, remove_missing: bool = True) -> IngestReport:
     """Ingest the articles under `paths` into settings.index_dir.
+
+    With `remove_missing` (a whole corpus is given) indexed articles not found under `paths` are
+    removed; without it (a few added files) they are kept.
 
     `progress(done_chunks, total_chunks, articles)` is called while embedding, `articles` being
     the number of new or changed articles those chunks come from.
@@ -52,15 +55,15 @@ def ingest(paths: list[Path], settings: Settings, embedder: Embedder, rebuild: b
             store = None
     store = store or Store.empty(embedder.id, chunker)
 
-    loaded = corpus.load(paths)
+    loaded = corpus.load(paths, settings.max_article_chars)
     report = IngestReport(problems=loaded.problems, warnings=loaded.warnings)
     # An article whose file failed to read this time keeps what the index already has of it.
     failed_sources = {p.path for p in loaded.problems}
     current = {a.id: a for a in loaded.articles}
-    for article_id, meta in list(store.articles.items()):
+    for article_id, meta in list(store.articles.items()) if remove_missing else []:
         if article_id not in current and meta.get("source_path") not in failed_sources:
             report.removed.append(article_id)
-    todo = []
+    todo, renamed = [], False
     for article in loaded.articles:
         known = store.articles.get(article.id)
         if known is None:
@@ -71,6 +74,8 @@ def ingest(paths: list[Path], settings: Settings, embedder: Embedder, rebuild: b
             todo.append(article)
         else:
             report.unchanged += 1
+            if known.get("aliases", []) != list(article.aliases):  # same text, other copies
+                known["aliases"], renamed = list(article.aliases), True
     store.remove_articles(set(report.removed) | set(report.changed))
 
     chunks_by_article = {a.id: chunk_article(a, embedder.count_tokens, settings.chunk_tokens,
@@ -88,11 +93,12 @@ def ingest(paths: list[Path], settings: Settings, embedder: Embedder, rebuild: b
         vectors = embedder.encode_documents([c.text for c in all_chunks],
                                             [c.title for c in all_chunks], progress=advance)
         metas = {a.id: {"hash": a.content_hash, "title": a.title, "chunks": len(chunks_by_article[a.id]),
-                        "source_path": a.source_path, "url": a.url, "date": a.date, "source": a.source}
+                        "source_path": a.source_path, "url": a.url, "date": a.date, "source": a.source,
+                        "aliases": list(a.aliases)}
                  for a in todo}
         store.add(all_chunks, vectors, metas)
     report.chunks_embedded = len(all_chunks)
-    if todo or report.removed or rebuild or not (settings.index_dir / "CURRENT").exists():
+    if todo or report.removed or renamed or rebuild or not (settings.index_dir / "CURRENT").exists():
         store.save(settings.index_dir)
     report.total_articles = len(store.articles)
     report.total_chunks = len(store.chunks)

@@ -2,6 +2,11 @@
 they load once per test session. Tests build their own indexes in temporary folders."""
 
 import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -45,3 +50,38 @@ def assistant(seed_index, embedder):
     from rag.chat import Assistant
 
     return Assistant(seed_index, embedder=embedder)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def app_server(seed_index, tmp_path_factory):
+    """app.py on loopback, on a copy of the seed index and corpus (uploads change both);
+    yields (url, corpus folder, index folder)."""
+    root = tmp_path_factory.mktemp("app")
+    index, corpus = root / "index", root / "corpus"
+    shutil.copytree(seed_index.index_dir, index)
+    shutil.copytree(SEEDS, corpus)
+    port = free_port()
+    log = open(root / "app.log", "w")
+    process = subprocess.Popen(
+        [sys.executable, "app.py", "--port", str(port), "--index", str(index), "--corpus", str(corpus)],
+        cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.time() + 300
+    while time.time() < deadline:
+        assert process.poll() is None, (root / "app.log").read_text()
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(1)
+    else:
+        process.kill()
+        pytest.fail("the app did not start in 300 s")
+    yield f"http://127.0.0.1:{port}/", corpus, index
+    process.terminate()
+    process.wait(timeout=30)

@@ -1,68 +1,87 @@
 """The browser UI's API, through gradio_client against a real server on loopback."""
 
-import socket
 import subprocess
 import sys
-import time
 
 import pytest
 
 from rag.config import REPO_ROOT
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def server(seed_index, tmp_path_factory):
-    port = free_port()
-    log = open(tmp_path_factory.mktemp("app") / "app.log", "w")
-    process = subprocess.Popen([sys.executable, "app.py", "--port", str(port), "--index", str(seed_index.index_dir)],
-                               cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.time() + 300
-    while time.time() < deadline:
-        assert process.poll() is None, open(log.name).read()
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            time.sleep(1)
-    else:
-        process.kill()
-        pytest.fail("the app did not start in 300 s")
-    yield url
-    process.terminate()
-    process.wait(timeout=30)
-
-
 @pytest.mark.parametrize("question, article", [
     ("ماذا قال بيسكوف عن مركز المعلومات في بغداد؟", "000_832fa2db40460904"),
     ("Who did John Kerry intend to meet on Wednesday?", "000_832fa2db40460904"),
 ])
-def test_chat_api_returns_a_cited_answer_and_its_sources(server, question, article):
+def test_chat_api_returns_a_cited_answer_and_its_sources(app_server, question, article):
     from gradio_client import Client
 
-    answer, sources = Client(server, verbose=False).predict(question, 3, False, api_name="/chat")
+    answer, sources = Client(app_server[0], verbose=False).predict(question, 3, False, api_name="/chat")
     assert "[" in answer and "]" in answer
     n = answer.split("[", 1)[1].split("]", 1)[0]
     assert f'id="src-{n}"' in sources and article in sources
     assert "<mark>" in sources
 
 
-def test_chat_api_refuses_plainly_without_sources(server):
+def test_chat_api_refuses_plainly_without_sources(app_server):
     from gradio_client import Client
 
-    answer, sources = Client(server, verbose=False).predict("Who won the 2014 football World Cup?", 3, False,
+    answer, sources = Client(app_server[0], verbose=False).predict("Who won the 2014 football World Cup?", 3, False,
                                                             api_name="/chat")
     assert answer == "The articles do not say."
     assert 'class="refused"' in sources and "src-" not in sources
+
+
+@pytest.mark.parametrize("question, says", [("   ", "empty"), ("a\x07b", "control characters"),
+                                            ("x" * 2001, "the limit is 2000")])
+def test_chat_api_explains_a_question_it_cannot_take(app_server, question, says):
+    from gradio_client import Client
+
+    answer, sources = Client(app_server[0], verbose=False).predict(question, 3, False, api_name="/chat")
+    assert says in answer and sources == ""
 
 
 def test_serving_beyond_loopback_needs_a_login(seed_index):
     result = subprocess.run([sys.executable, "app.py", "--host", "0.0.0.0", "--index", str(seed_index.index_dir)],
                             cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 2 and "--auth" in result.stderr
+
+
+def test_uploaded_articles_are_indexed_and_bad_ones_reported(app_server, tmp_path):
+    from gradio_client import Client, handle_file
+
+    url, corpus, _ = app_server
+    good = tmp_path / "riyadh_park.txt"
+    good.write_text("Riyadh opens Al-Nakheel park\n\nThe Riyadh municipality opened Al-Nakheel park on Sunday. "
+                    "The park covers 120,000 square meters and has 4,000 palm trees, the mayor Khalid Al-Saud said.\n",
+                    encoding="utf-8")
+    binary = tmp_path / "broken.txt"
+    binary.write_bytes(b"\x00\x01\x02 not text \xff\xfe" * 50)
+    client = Client(url, verbose=False)
+    report, status, _ = client.predict([handle_file(good), handle_file(binary)], api_name="/add_articles")
+    assert "Added 1" in report and "broken.txt" in report and "binary" in report
+    assert "3 articles" in status
+    assert (corpus / "riyadh_park.txt").exists() and not (corpus / "broken.txt").exists()
+
+    answer, sources = client.predict("How many palm trees does Al-Nakheel park have?", 3, False, api_name="/chat")
+    assert "4,000" in answer or "4000" in answer
+    assert "riyadh_park" in sources
+
+
+def test_twenty_users_at_once_all_get_answers(app_server):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from gradio_client import Client
+
+    questions = ["Who is the Kremlin spokesman?", "من هو المتحدث باسم البيت الأبيض؟",
+                 "Who did John Kerry intend to meet on Wednesday?", "What is the capital of Australia?"]
+
+    def ask(i):
+        return Client(app_server[0], verbose=False).predict(questions[i % len(questions)], 3, False, api_name="/chat")
+
+    with ThreadPoolExecutor(20) as pool:
+        results = list(pool.map(ask, range(20)))  # an error in any request raises here
+    assert len(results) == 20
+    for i, (answer, sources) in enumerate(results):
+        assert answer.strip(), f"request {i} got an empty answer"
+        if i % len(questions) == 3:
+            assert "do not say" in answer
