@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
+from rag.corpus import MAX_ARTICLE_CHARS
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PROMPTS_DIR = REPO_ROOT / "prompts"
 
@@ -28,6 +30,7 @@ class Settings:
     max_answer_tokens: int = 256
     chunk_tokens: int = 64  # largest chunk, in embedder tokens: short passages keep the 1.5B LLM accurate and fast
     chunk_overlap_sentences: int = 1
+    max_article_chars: int = MAX_ARTICLE_CHARS  # longer articles are indexed this far, with a warning
 
     # Environment variable for each setting; flags of the CLI override both.
     ENV = {
@@ -41,6 +44,7 @@ class Settings:
         "context_tokens": "RAG_CONTEXT_TOKENS",
         "max_answer_tokens": "RAG_MAX_ANSWER_TOKENS",
         "chunk_tokens": "RAG_CHUNK_TOKENS",
+        "max_article_chars": "RAG_MAX_ARTICLE_CHARS",
     }
 
     @classmethod
@@ -65,7 +69,7 @@ class Settings:
 def _convert(name: str, value):
     if isinstance(value, str):
         if name in ("top_k", "threads", "context_tokens", "max_answer_tokens",
-                    "chunk_tokens", "chunk_overlap_sentences"):
+                    "chunk_tokens", "chunk_overlap_sentences", "max_article_chars"):
             return int(value)
         return Path(value).expanduser()
     return value

@@ -8,8 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+
+# Longer articles are indexed up to here, with a warning: a news article is a few thousand
+# characters, and embedding runs at a few passages a second on two cores (setting
+# max_article_chars, env RAG_MAX_ARTICLE_CHARS).
+MAX_ARTICLE_CHARS = 200_000
 
 TEXT_SUFFIXES = {".txt", ".md"}
 RECORD_SUFFIXES = {".jsonl", ".json"}
@@ -25,6 +30,7 @@ class Article:
     url: str = ""
     date: str = ""
     source: str = ""
+    aliases: tuple[str, ...] = ()  # ids of other files with the same headline and text
 
     @property
     def content_hash(self) -> str:
@@ -88,15 +94,36 @@ def split_headline(text: str) -> tuple[str, str]:
     return "", ""
 
 
-def _text_article(path: Path, article_id: str) -> tuple[Article, str | None]:
-    text, warning = decode(path.read_bytes())
+def truncated(text: str, max_chars: int) -> str:
+    """`text` cut to at most `max_chars`, at a line or sentence end when one is near."""
+    if len(text) <= max_chars:
+        return text
+    cut = max(text.rfind(end, max_chars * 9 // 10, max_chars) for end in ("\n", ". ", "。", "؟ ", "! "))
+    return text[:cut + 1 if cut > 0 else max_chars].rstrip()
+
+
+def _text_article(path: Path, article_id: str, max_chars: int) -> tuple[Article, list[str]]:
+    size = path.stat().st_size
+    with open(path, "rb") as f:  # a huge file is read only as far as it can be indexed
+        data = f.read(4 * max_chars + 4)
+    if size > len(data):
+        data = data[:len(data) - 4]
+        while data and data[-1] & 0xC0 == 0x80:  # do not end inside a UTF-8 character
+            data = data[:-1]
+        data = data[:-1] if data and data[-1] >= 0xC0 else data
+    text, warning = decode(data)
     title, body = split_headline(text)
     if not title:
         raise UnreadableFile("empty file")
-    return Article(id=article_id, title=title, text=body or title, source_path=str(path)), warning
+    warnings = [warning] if warning else []
+    body = body or title
+    if size > len(data) or len(body) > max_chars:
+        warnings.append(f"article of {size / 1e6:.1f} MB: only its first {max_chars:,} characters are indexed")
+        body = truncated(body, max_chars)
+    return Article(id=article_id, title=title, text=body, source_path=str(path)), warnings
 
 
-def _record_article(record, default_id: str, path: Path) -> Article:
+def _record_article(record, default_id: str, path: Path, max_chars: int, result: LoadResult) -> Article:
     if not isinstance(record, dict):
         raise UnreadableFile("not a JSON object")
     text = record.get("text") or record.get("content")
@@ -106,13 +133,17 @@ def _record_article(record, default_id: str, path: Path) -> Article:
     if not isinstance(title, str) or not title.strip():
         title, _ = split_headline(text)
     text = text.replace("\r\n", "\n").strip()
+    if len(text) > max_chars:
+        result.warnings.append(Problem(str(path), f"article {record.get('id') or default_id!r} has "
+                                       f"{len(text):,} characters: only the first {max_chars:,} are indexed"))
+        text = truncated(text, max_chars)
     return Article(
         id=str(record.get("id") or default_id), title=title.strip(), text=text,
         source_path=str(path), url=str(record.get("url") or ""),
         date=str(record.get("date") or ""), source=str(record.get("source") or ""))
 
 
-def _records(path: Path, result: LoadResult) -> list[Article]:
+def _records(path: Path, result: LoadResult, max_chars: int) -> list[Article]:
     text, warning = decode(path.read_bytes())
     if warning:
         result.warnings.append(Problem(str(path), warning))
@@ -122,7 +153,7 @@ def _records(path: Path, result: LoadResult) -> list[Article]:
             if not line.strip():
                 continue
             try:
-                articles.append(_record_article(json.loads(line), f"{path.stem}-{lineno}", path))
+                articles.append(_record_article(json.loads(line), f"{path.stem}-{lineno}", path, max_chars, result))
             except (json.JSONDecodeError, UnreadableFile) as exc:
                 result.problems.append(Problem(str(path), _reason(exc), f":{lineno}"))
         return articles
@@ -136,7 +167,7 @@ def _records(path: Path, result: LoadResult) -> list[Article]:
         raise UnreadableFile("JSON must be an array of article objects")
     for i, record in enumerate(data):
         try:
-            articles.append(_record_article(record, f"{path.stem}-{i}", path))
+            articles.append(_record_article(record, f"{path.stem}-{i}", path, max_chars, result))
         except UnreadableFile as exc:
             result.problems.append(Problem(str(path), str(exc), f"[{i}]"))
     return articles
@@ -160,22 +191,23 @@ def corpus_files(paths: list[Path]) -> list[Path]:
     return files
 
 
-def load(paths: list[Path]) -> LoadResult:
-    """Read every article under `paths` (folders or files)."""
+def load(paths: list[Path], max_chars: int = MAX_ARTICLE_CHARS) -> LoadResult:
+    """Read every article under `paths` (folders or files). The same headline and text under
+    several ids is kept once, under the first id, with the others as its aliases."""
     result = LoadResult()
     seen: dict[str, str] = {}
+    by_content: dict[str, int] = {}  # content hash -> index in result.articles
     for path in corpus_files(paths):
         suffix = path.suffix.lower()
         try:
             if not path.exists():
                 raise UnreadableFile("no such file")
             if suffix in TEXT_SUFFIXES:
-                article, warning = _text_article(path, path.stem)
-                if warning:
-                    result.warnings.append(Problem(str(path), warning))
+                article, warnings = _text_article(path, path.stem, max_chars)
+                result.warnings += [Problem(str(path), w) for w in warnings]
                 found = [article]
             elif suffix in RECORD_SUFFIXES:
-                found = _records(path, result)
+                found = _records(path, result, max_chars)
             else:
                 raise UnreadableFile(f"unsupported file type {suffix or '(none)'}; "
                                      f"use {', '.join(sorted(SUFFIXES))}")
@@ -188,5 +220,13 @@ def load(paths: list[Path]) -> LoadResult:
                     article.source_path, f"duplicate article id {article.id!r} (first in {seen[article.id]})"))
                 continue
             seen[article.id] = article.source_path
-            result.articles.append(article)
+            first = by_content.get(article.content_hash)
+            if first is None:
+                by_content[article.content_hash] = len(result.articles)
+                result.articles.append(article)
+                continue
+            original = result.articles[first]
+            result.articles[first] = replace(original, aliases=original.aliases + (article.id,))
+            result.warnings.append(Problem(
+                article.source_path, f"same text as article {original.id!r}: stored once, under both ids"))
     return result
