@@ -11,11 +11,11 @@ from typing import Iterator
 
 import numpy as np
 
-from rag import grounding
+from rag import claims, grounding
 from rag.arabic import language
 from rag.config import Settings
 from rag.embedder import Embedder
-from rag.generator import Generator, build_messages, refusal
+from rag.generator import Generator, answer_start, build_messages, refusal
 from rag.ingest import chunker_settings
 from rag.retriever import Passage, Retrieval, Retriever
 from rag.store import Store
@@ -33,9 +33,12 @@ class Citation:
     n: int
     article_id: str
     title: str
-    text: str
-    start: int
+    text: str  # the passage
+    start: int  # its span in the article text
     end: int
+    quote: str  # the passage sentence closest to the answer sentence citing it
+    quote_start: int  # its span in the article text
+    quote_end: int
 
 
 @dataclass
@@ -47,8 +50,11 @@ class Answer:
     citations: list[Citation] = field(default_factory=list)
     retrieved: list[dict] = field(default_factory=list)  # {article_id, chunk_id, score}, best first
     passages: list[Passage] = field(default_factory=list)  # everything given to the LLM, numbered 1…
-    timings: dict = field(default_factory=dict)  # seconds: retrieval, first_token, total
+    timings: dict = field(default_factory=dict)  # seconds: retrieval, first_token, total, check
     gated: bool = False  # refused before the LLM because the evidence was too weak
+    retried: bool = False  # the LLM refused on strong evidence and was asked to start an answer
+    supported: int = 0  # answer sentences a passage supports (kept)
+    unsupported: int = 0  # answer sentences none supports (dropped)
 
     def to_json(self) -> dict:
         data = asdict(self)
@@ -57,9 +63,13 @@ class Answer:
 
 
 def clean_question(question: str) -> str:
-    question = _CONTROL.sub(" ", question or "").strip()
+    """The question stripped of surrounding space; QuestionError when it cannot be asked."""
+    question = (question or "").strip()
     if not question:
         raise QuestionError("The question is empty. / السؤال فارغ.")
+    if _CONTROL.search(question):
+        raise QuestionError("The question contains control characters; type it as plain text. "
+                            "/ يحتوي السؤال على محارف تحكم؛ اكتبه نصًا عاديًا.")
     if len(question) > MAX_QUESTION_CHARS:
         raise QuestionError(
             f"The question is {len(question)} characters long; the limit is {MAX_QUESTION_CHARS}. "
@@ -96,9 +106,9 @@ class Assistant:
         return self._generator
 
     def reload_index(self) -> None:
-        self.store = Store.load(self.settings.index_dir)
-        self.store.check_compatible(self.embedder.id, chunker_settings(self.settings))
-        self.retriever = Retriever(self.store, self.embedder)
+        store = Store.load(self.settings.index_dir)
+        store.check_compatible(self.embedder.id, chunker_settings(self.settings))
+        self.store, self.retriever = store, Retriever(store, self.embedder)
 
     def ask(self, question: str, history: list[tuple[str, str]] = (), top_k: int | None = None) -> Answer:
         *_, answer = self.stream(question, history, top_k)
@@ -111,7 +121,8 @@ class Assistant:
         question = clean_question(question)
         history = [(q, a) for q, a in history][-3:]
         lang = language(question)
-        retrieval = self.retriever.retrieve(search_query(question, history), top_k or self.settings.top_k)
+        retriever = self.retriever  # one index for the whole answer, even if an upload swaps it
+        retrieval = retriever.retrieve(search_query(question, history), top_k or self.settings.top_k)
         timings = {"retrieval": time.perf_counter() - started}
         retrieved = [{"article_id": c.article_id, "chunk_id": c.chunk_id, "score": round(s, 4)}
                      for c, s in retrieval.ranked]
@@ -126,37 +137,64 @@ class Assistant:
             return
 
         messages = build_messages(question, retrieval.passages, lang, history)
-        pieces = []
+        pieces: list[str] = []
         with self._llm_lock:
-            for piece in self.generator.stream(messages, self.settings.max_answer_tokens):
-                if not pieces:
-                    timings["first_token"] = time.perf_counter() - started
+            for piece in self._generate(messages, lang, timings, started):
                 pieces.append(piece)
                 yield piece
-        self._check(answer, "".join(pieces).strip(), retrieval)
+            text = "".join(pieces).strip()
+            if not text and grounding.worth_a_second_try(retrieval.best_score):
+                # The model refused though the evidence is as strong as for questions the
+                # articles do answer: let it start an answer; the checks below judge it.
+                answer.retried = True
+                for piece in self._generate(messages, lang, timings, started, start=answer_start(lang)):
+                    pieces.append(piece)
+                    yield piece
+                text = "".join(pieces).strip()
+        checking = time.perf_counter()
+        self.check(answer, text or refusal(lang), retrieval, search_query(question, history))
+        timings["check"] = time.perf_counter() - checking
         timings["total"] = time.perf_counter() - started
         timings.setdefault("first_token", timings["total"])
         yield answer
 
-    def _check(self, answer: Answer, text: str, retrieval: Retrieval) -> None:
-        """Refusal detection, unsupported numbers and citation repair on the finished answer."""
+    def _generate(self, messages: list[dict], lang: str, timings: dict, started: float,
+                  start: str = "") -> Iterator[str]:
+        """The LLM's answer piece by piece, except a plain refusal: that is held back and
+        yields nothing, so a second try does not appear after it."""
+        held, refusing = "", refusal(lang)
+        for piece in self.generator.stream(messages, self.settings.max_answer_tokens, start):
+            if held is None:
+                yield piece
+                continue
+            held += piece
+            if not refusing.startswith(held.lstrip()):
+                timings.setdefault("first_token", time.perf_counter() - started)
+                yield held
+                held = None
+        if held is not None and held.strip() != refusing:
+            timings.setdefault("first_token", time.perf_counter() - started)
+            yield held
+
+    def check(self, answer: Answer, text: str, retrieval: Retrieval, asked: str) -> None:
+        """Refusal detection, then the claim check (rag.claims) on the finished answer."""
         passages = retrieval.passages
         if grounding.is_refusal(text, answer.lang):
             answer.answer, answer.refused = refusal(answer.lang), True
             return
-        text = grounding.clean_citations(text, len(passages))
-        sentences = grounding.sentences_with_support(text, "\n".join(p.text for p in passages))
-        if not sentences:  # every sentence stated something the passages do not hold
+
+        def embed_evidence(evidence: list[claims.Evidence]) -> np.ndarray:
+            return self.embedder.encode_documents([e.text for e in evidence],
+                                                  [passages[e.n - 1].title for e in evidence])
+
+        checked = claims.check(grounding.clean_citations(text, len(passages)), passages, asked,
+                               self.embedder.encode_query, embed_evidence)
+        answer.supported, answer.unsupported = checked.supported, checked.unsupported
+        if not checked.text:  # nothing the answer states is in the passages
             answer.answer, answer.refused = refusal(answer.lang), True
             return
-        vectors = self.embedder.encode_query(sentences)
-        similarity = np.array([[float(np.max(self._passage_vectors(p) @ v)) for p in passages]
-                               for v in vectors])
-        text = grounding.repair_citations(sentences, similarity)
-        numbers = grounding.cited_numbers(text)
-        answer.answer = text
-        answer.citations = [Citation(n, p.article_id, p.title, p.text, p.start, p.end)
-                            for n, p in grounding.supported_passages(passages, numbers)]
-
-    def _passage_vectors(self, passage: Passage) -> np.ndarray:
-        return self.store.vectors_of(passage.chunk_ids)
+        answer.answer = checked.text
+        for n in grounding.cited_numbers(checked.text):
+            p, quote = passages[n - 1], checked.quotes[n]
+            answer.citations.append(Citation(n, p.article_id, p.title, p.text, p.start, p.end,
+                                             quote.text, quote.start, quote.end))

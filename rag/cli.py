@@ -94,6 +94,8 @@ def print_sources(answer, out=sys.stdout) -> None:
     for c in answer.citations:
         print(f"[{c.n}] {c.title} ({c.article_id}, characters {c.start}-{c.end})", file=out)
         print(f"    {c.text}", file=out)
+        if c.quote != c.text:
+            print(f"    supporting sentence: {c.quote}", file=out)
 
 
 def _stream_to_terminal(assistant, question, history, top_k=None):
@@ -107,18 +109,24 @@ def _stream_to_terminal(assistant, question, history, top_k=None):
         else:
             streamed.append(piece)
             print(piece, end="", flush=True)
+    if not streamed:  # a plain refusal is not streamed
+        print(answer.answer, end="")
     print()
-    if answer.answer != "".join(streamed).strip():
+    if streamed and answer.answer != "".join(streamed).strip():
         print(f"\nChecked answer: {answer.answer}")
     print_sources(answer)
     return answer
 
 
 def cmd_ask(args) -> int:
-    from rag.chat import QuestionError
+    from rag.chat import QuestionError, clean_question
 
-    settings = _settings(args)
-    assistant = _assistant(settings)
+    try:
+        clean_question(args.question)  # before the models load
+    except QuestionError as exc:
+        _err(f"error: {exc}")
+        return 2
+    assistant = _assistant(_settings(args))
     try:
         if args.json:
             answer = assistant.ask(args.question, top_k=args.top_k)
@@ -186,9 +194,15 @@ def cmd_eval(args) -> int:
 def cmd_serve(args) -> int:
     from app import main as serve
 
+    # The app reads its settings from the environment; flags given here go there first.
+    for flag, env in (("model_dir", "RAG_MODEL_DIR"), ("embedder", "RAG_EMBEDDER"), ("llm", "RAG_LLM"),
+                      ("threads", "RAG_THREADS"), ("top_k", "RAG_TOP_K")):
+        if getattr(args, flag) is not None:
+            os.environ[env] = str(getattr(args, flag))
     argv = ["--host", args.host, "--port", str(args.port)]
-    if args.index:
-        argv += ["--index", args.index]
+    for flag in ("index", "corpus"):
+        if getattr(args, flag):
+            argv += [f"--{flag}", getattr(args, flag)]
     return serve(argv)
 
 
@@ -224,6 +238,7 @@ def main(argv=None) -> int:
     p = sub.add_parser("serve", parents=[common], help="start the chat UI in the browser (same as python app.py)")
     p.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1; another needs RAG_AUTH=user:password")
     p.add_argument("--port", type=int, default=7860)
+    p.add_argument("--corpus", help="article folder uploads are added to (default: seeds/; env RAG_CORPUS)")
     p.set_defaults(func=cmd_serve)
 
     args = parser.parse_args(argv)

@@ -84,6 +84,7 @@ def summarize(questions: list[Question], results: list[dict]) -> dict:
     unanswerable = [r for q, r in pairs if not q.answerable and "correct" in r]
     with_article = [r for q, r in pairs if q.article]
     cited = sum(r.get("cited", 0) for r in results)
+    sentences = sum(r.get("supported", 0) + r.get("unsupported", 0) for r in results)
     first_tokens = [r["timings"]["first_token"] for r in results if r.get("timings", {}).get("first_token")]
     summary = {
         "summary": True,
@@ -94,6 +95,7 @@ def summarize(questions: list[Question], results: list[dict]) -> dict:
         "hit@5": _mean(r["hit5"] for r in with_article),
         "mrr@10": _mean(r["rr10"] for r in with_article),
         "citation_precision": round(sum(r.get("cited_right", 0) for r in results) / cited, 4) if cited else None,
+        "sentences_supported": round(sum(r.get("supported", 0) for r in results) / sentences, 4) if sentences else None,
         "answerable": len(answerable),
         "unanswerable": len(unanswerable),
     }

@@ -25,6 +25,11 @@ def refusal(lang: str) -> str:
     return template(f"refusal_{lang}.txt")
 
 
+def answer_start(lang: str) -> str:
+    """Words a second try at an answer begins with, after the model refused on strong evidence."""
+    return template(f"answer_start_{lang}.txt")
+
+
 def format_sources(passages: list[dict] | list[Passage]) -> str:
     source = template("source.txt")
     rows = []
@@ -56,6 +61,7 @@ def build_messages(question: str, passages: list[Passage], lang: str,
 class Generator:
     def __init__(self, model_path: Path, context_tokens: int = 4096, threads: int = 2):
         from llama_cpp import Llama
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
         model_path = Path(model_path)
         if not model_path.is_file():
@@ -65,16 +71,32 @@ class Generator:
         self.path = model_path
         self.llm = Llama(model_path=str(model_path), n_ctx=context_tokens, n_threads=threads,
                          n_threads_batch=threads, n_batch=512, verbose=False)
+        template = self.llm.metadata.get("tokenizer.chat_template")
+        if not template:
+            raise GeneratorError(f"{model_path} has no chat template; an instruction-tuned GGUF is needed")
+        # The model's own chat template, as llama-cpp-python's chat completion uses it; formatted
+        # here so that an answer can be started with a few given words (see `stream`).
+        eos, bos = self.llm.token_eos(), self.llm.token_bos()
+        self.formatter = Jinja2ChatFormatter(
+            template=template, stop_token_ids=[eos],
+            eos_token=self.llm._model.token_get_text(eos) if eos != -1 else "",
+            bos_token=self.llm._model.token_get_text(bos) if bos != -1 else "")
 
     def count_tokens(self, text: str) -> int:
         return len(self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
 
-    def stream(self, messages: list[dict], max_tokens: int = 256) -> Iterator[str]:
-        """Yield the answer piece by piece; greedy decoding, so the same prompt gives the same answer."""
-        parts = self.llm.create_chat_completion(
-            messages=messages, stream=True, temperature=0.0, top_k=1, max_tokens=max_tokens,
-            repeat_penalty=1.05)
+    def stream(self, messages: list[dict], max_tokens: int = 256, start: str = "") -> Iterator[str]:
+        """Yield the answer piece by piece, `start` (words the answer is made to begin with)
+        first; greedy decoding, so the same prompt gives the same answer."""
+        formatted = self.formatter(messages=messages)
+        prompt = self.llm.tokenize((formatted.prompt + start).encode("utf-8"),
+                                   add_bos=not formatted.added_special, special=True)
+        parts = self.llm.create_completion(
+            prompt=prompt, stream=True, temperature=0.0, top_k=1, max_tokens=max_tokens,
+            repeat_penalty=1.05, stop=formatted.stop, stopping_criteria=formatted.stopping_criteria)
+        if start:
+            yield start
         for part in parts:
-            delta = part["choices"][0]["delta"].get("content")
-            if delta:
-                yield delta
+            text = part["choices"][0]["text"]
+            if text:
+                yield text

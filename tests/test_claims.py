@@ -1,0 +1,76 @@
+"""The claim check with embeddings given by hand: each repair case, the fact check, quotes."""
+
+import numpy as np
+
+from rag import claims
+from rag.names import name_in
+from rag.retriever import Passage
+
+PASSAGES = [
+    Passage("a1", "t1", 100, 160, "قال بيسكوف إن المركز مفتوح للجميع. وأضاف أن العلاقات ليست جيدة.", 0.6),
+    Passage("a2", "t2", 0, 60, "التقى كيري لافروف يوم الأربعاء 30 سبتمبر في نيويورك.", 0.5),
+]
+# Evidence sentences, in order: a1 s1, a1 s2, a2 s1.
+EVIDENCE_AXES = np.eye(3, dtype=np.float32)
+
+
+def run(answer: str, rows: list[list[float]], question: str = ""):
+    """Check `answer`, its i-th sentence having similarity rows[i] to the three evidence sentences."""
+    def embed_sentences(texts):
+        assert len(texts) == len(rows)
+        return np.array(rows, dtype=np.float32)
+
+    def embed_evidence(evidence):
+        assert [e.n for e in evidence] == [1, 1, 2]
+        return EVIDENCE_AXES
+
+    return claims.check(answer, PASSAGES, question, embed_sentences, embed_evidence)
+
+
+def test_missing_citation_gets_the_supporting_passage():
+    checked = run("Kerry met Lavrov on Wednesday.", [[0.1, 0.1, 0.7]])
+    assert checked.text == "Kerry met Lavrov on Wednesday [2]."
+    assert checked.quotes[2].text.startswith("التقى كيري") and checked.quotes[2].start == 0
+
+
+def test_wrong_citation_is_replaced_and_a_close_one_kept():
+    checked = run("Peskov said the center is open [2]. Relations are not good [1] [2].",
+                  [[0.8, 0.2, 0.3], [0.3, 0.62, 0.6]])
+    assert checked.text == "Peskov said the center is open [1]. Relations are not good [1] [2]."
+    quote = checked.quotes[1]
+    assert quote.text == "قال بيسكوف إن المركز مفتوح للجميع." and (quote.start, quote.end) == (100, 134)
+    assert PASSAGES[0].text[quote.start - 100:quote.end - 100] == quote.text
+
+
+def test_unsupported_sentences_are_dropped_and_nothing_supported_is_empty():
+    checked = run("Peskov said the center is open [1]. Brent crude cost $71 [1].", [[0.8, 0.1, 0.1], [0.5, 0.2, 0.2]])
+    assert checked.text == "Peskov said the center is open [1]."
+    assert (checked.supported, checked.unsupported) == (1, 1)
+    assert checked.claims[1].missing == ["71"]
+    low = run("Something vaguely related [1].", [[0.2, 0.2, 0.1]])
+    assert low.text == "" and low.unsupported == 1
+
+
+def test_names_and_numbers_must_be_in_the_supporting_passage():
+    # The closest sentence is in passage 1, but only passage 2 holds the date and the names.
+    checked = run("Kerry met Lavrov on 30 September [1].", [[0.7, 0.2, 0.6]])
+    assert checked.text == "Kerry met Lavrov on 30 September [2]."
+    invented = run("Then Kofi Annan met Lavrov [2].", [[0.1, 0.1, 0.7]])
+    assert invented.text == "" and set(invented.claims[0].missing) == {"Kofi", "Annan"}
+    # a name from the question is not a new claim
+    asked = run("So Kofi Annan was not mentioned with Lavrov [2].", [[0.1, 0.1, 0.7]],
+                question="Did Kofi Annan meet Lavrov?")
+    assert asked.text.endswith("[2].")
+
+
+def test_names_match_across_scripts():
+    for latin, arabic in [("Peskov", "بيسكوف"), ("Lavrov", "لافروف"), ("John", "جون"), ("Jubeir", "الجبير"),
+                          ("Saudi", "السعودية"), ("Earnest", "إيرنست"), ("Moscow", "موسكو")]:
+        assert name_in(latin, f"قال {arabic} اليوم"), latin
+    for latin in ["Annan", "Kofi", "China", "Iran"]:
+        assert not name_in(latin, "بان كي مون التقى لافروف في روسيا"), latin
+
+
+def test_spelled_out_magnitudes_are_numbers_too():
+    assert claims.missing_facts("سيخدم المركز نحو مليون نسمة", "قال بيسكوف إن المركز مفتوح للجميع") == ["million"]
+    assert claims.missing_facts("It serves about a million people", "يخدم المشروع نحو مليون نسمة") == []
