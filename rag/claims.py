@@ -18,6 +18,7 @@ import numpy as np
 
 from rag.arabic import normalize, sentence_spans
 from rag.grounding import CITATION, answer_sentences, cited_numbers
+from rag.injection import is_instruction
 from rag.names import name_in
 from rag.retriever import Passage
 
@@ -25,6 +26,8 @@ from rag.retriever import Passage
 # set, sentences of right answers scored 0.41-0.86 against their best passage sentence; see
 # the README, "Quality".
 SUPPORT_MIN = 0.35
+# Answer sentences shorter than this many words are embedded together with the question.
+SHORT_CLAIM_WORDS = 8
 # A passage the model cited is kept when it is at most this much less similar than the best one.
 CITATION_MARGIN = 0.05
 
@@ -87,8 +90,10 @@ class CheckedAnswer:
 
 
 def evidence_sentences(passages: list[Passage]) -> list[Evidence]:
+    """The passages' sentences, less those that speak to the assistant (rag.injection)."""
     return [Evidence(n, p.text[s:e], p.start + s, p.start + e)
-            for n, p in enumerate(passages, 1) for s, e in sentence_spans(p.text)]
+            for n, p in enumerate(passages, 1) for s, e in sentence_spans(p.text)
+            if not is_instruction(p.text[s:e])]
 
 
 def missing_facts(sentence: str, passage_text: str, question: str = "") -> list[str]:
@@ -120,7 +125,10 @@ def check(answer: str, passages: list[Passage], question: str,
     evidence = evidence_sentences(passages)
     if not claims or not evidence:
         return CheckedAnswer("", claims, {})
-    similarity = embed_sentences([c.sentence for c in claims]) @ embed_evidence(evidence).T
+    # A short answer ("Saudi Arabia [1].") says little alone: it is compared with the question.
+    texts = [c.sentence if len(c.sentence.split()) >= SHORT_CLAIM_WORDS else f"{question}\n{c.sentence}"
+             for c in claims]
+    similarity = embed_sentences(texts) @ embed_evidence(evidence).T
     for claim, row in zip(claims, similarity):
         _support(claim, row, evidence, passages, question)
     text = " ".join(_with_marker(c) for c in claims if c.n is not None)
