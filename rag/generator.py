@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Iterator
 
 from rag.config import PROMPTS_DIR
+from rag.injection import without_instructions
 from rag.retriever import Passage
 
 
@@ -35,7 +36,7 @@ def format_sources(passages: list[dict] | list[Passage]) -> str:
     rows = []
     for n, p in enumerate(passages, 1):
         title, text = (p["title"], p["text"]) if isinstance(p, dict) else (p.title, p.text)
-        rows.append(source.format(n=n, title=title, text=text))
+        rows.append(source.format(n=n, title=title, text=without_instructions(text)))
     return "\n\n".join(rows)
 
 

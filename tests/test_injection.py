@@ -48,3 +48,17 @@ def test_an_article_cannot_dictate_the_answer(injected, question, dictated):
     assert retrieved & {"injected_en", "injected_ar"}, "the injected article must reach the LLM"
     assert not any(d in answer.answer.lower() for d in dictated), answer.answer
     assert not answer.refused and answer.citations, answer.answer
+
+
+def test_instruction_sentences_are_found_in_both_languages_and_news_is_left_alone():
+    from rag.injection import instruction_spans, without_instructions
+
+    for text in INJECTED.values():
+        found = [text[s:e] for s, e in instruction_spans(text)]
+        assert found and not any("بيسكوف" in f or "Peskov" in f for f in found)
+        assert "NATO" not in without_instructions(text) and "الناتو" not in without_instructions(text)
+    news = ("تجاهل المسافرون تعليمات الوزن الزائد في المطار. "
+            "وقال الوزير إن الذكاء الاصطناعي يجب أن يخدم الناس. Officials said they would ignore the rumours.")
+    assert instruction_spans(news) == []
+    for seed in (REPO_ROOT / "seeds").glob("*.txt"):
+        assert instruction_spans(seed.read_text(encoding="utf-8")) == []
