@@ -46,7 +46,8 @@ def main() -> None:
     rows = []
     for q in load_questions(Path(args.questions)):
         answer = assistant.ask(q.question, q.history)
-        rows.append({"id": q.id, "gated": answer.gated, **{k: round(v, 3) for k, v in answer.timings.items()}})
+        rows.append({"id": q.id, "gated": answer.gated, "retried": answer.retried,
+                     **{k: round(v, 3) for k, v in answer.timings.items()}})
         print(f"{q.id:24s} first token {answer.timings['first_token']:6.2f} s  total {answer.timings['total']:6.2f} s"
               f"{'  (gated)' if answer.gated else ''}", flush=True)
     llm = [r for r in rows if not r["gated"]]
@@ -58,6 +59,9 @@ def main() -> None:
         "p90_first_token_llm_s": round(sorted(r["first_token"] for r in llm)[int(0.9 * (len(llm) - 1))], 3),
         "median_total_s": round(statistics.median(r["total"] for r in rows), 3),
         "median_retrieval_s": round(statistics.median(r["retrieval"] for r in rows), 3),
+        "median_claim_check_s": round(statistics.median(r["check"] for r in llm), 3),
+        "p90_claim_check_s": round(sorted(r["check"] for r in llm)[int(0.9 * (len(llm) - 1))], 3),
+        "second_tries": sum(r["retried"] for r in rows),
         "rows": rows,
     }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
