@@ -47,7 +47,7 @@ def test_follow_up_is_understood_from_the_conversation(assistant):
 
 
 def test_answer_streams_before_the_checked_answer(assistant):
-    pieces = list(assistant.stream("من هو المتحدث باسم البيت الأبيض؟"))
+    pieces = list(assistant.stream("ماذا قال بيسكوف عن عزل روسيا؟"))
     *text, final = pieces
     assert len(text) > 1 and all(isinstance(p, str) for p in text)
     assert final.answer.startswith("".join(text).strip()[:10])
