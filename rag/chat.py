@@ -92,7 +92,8 @@ class Assistant:
     def __init__(self, settings: Settings, embedder: Embedder | None = None,
                  generator: Generator | None = None, store: Store | None = None):
         self.settings = settings
-        self.embedder = embedder or Embedder(settings.embedder, threads=settings.threads)
+        self.embedder = embedder or Embedder(settings.embedder, threads=settings.threads,
+                                             dtype=settings.embedder_dtype)
         self.store = store or Store.load(settings.index_dir)
         self.store.check_compatible(self.embedder.id, chunker_settings(settings))
         self._generator = generator
@@ -126,7 +127,9 @@ class Assistant:
         history = [(q, a) for q, a in history][-3:]
         lang = language(question)
         retriever = self.retriever  # one index for the whole answer, even if an upload swaps it
-        retrieval = retriever.retrieve(search_query(question, history), top_k or self.settings.top_k)
+        retrieval = retriever.retrieve(search_query(question, history), top_k or self.settings.top_k,
+                                       budget_tokens=self.settings.passage_tokens,
+                                       passages_per_article=self.settings.passages_per_article)
         timings = {"retrieval": time.perf_counter() - started}
         retrieved = [{"article_id": c.article_id, "chunk_id": c.chunk_id, "score": round(s, 4)}
                      for c, s in retrieval.ranked]

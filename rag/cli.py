@@ -69,7 +69,7 @@ def cmd_ingest(args) -> int:
         _err(f"error: no such file or folder: {', '.join(missing)}")
         return 2
     _err(f"loading embedder {settings.embedder}")
-    embedder = Embedder(settings.embedder, threads=settings.threads)
+    embedder = Embedder(settings.embedder, threads=settings.threads, dtype=settings.embedder_dtype)
     report = ingest(paths, settings, embedder, rebuild=args.rebuild, progress=_progress_printer())
     for problem in report.problems:
         _err(f"skipped {problem}")

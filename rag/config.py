@@ -22,9 +22,12 @@ class Settings:
     model_dir: Path = _default_model_dir()
     embedder_path: Path | None = None  # a sentence-transformers folder; default: in model_dir
     llm_path: Path | None = None  # a GGUF file; default: in model_dir
+    embedder_dtype: str = "auto"  # bf16 where the CPU has native bf16, else fp32 (or force one)
     index_dir: Path = REPO_ROOT / "index"
     corpus_dir: Path = REPO_ROOT / "seeds"
     top_k: int = 3  # chunks given to the LLM (overlapping ones merge into one passage)
+    passage_tokens: int = 400  # most embedder tokens of passages given to the LLM
+    passages_per_article: int = 2  # most separate passages from one article
     threads: int = max(1, os.cpu_count() or 1)
     context_tokens: int = 4096  # llama.cpp context window
     max_answer_tokens: int = 256
@@ -37,9 +40,11 @@ class Settings:
         "model_dir": "RAG_MODEL_DIR",
         "embedder_path": "RAG_EMBEDDER",
         "llm_path": "RAG_LLM",
+        "embedder_dtype": "RAG_EMBEDDER_DTYPE",
         "index_dir": "RAG_INDEX",
         "corpus_dir": "RAG_CORPUS",
         "top_k": "RAG_TOP_K",
+        "passage_tokens": "RAG_PASSAGE_TOKENS",
         "threads": "RAG_THREADS",
         "context_tokens": "RAG_CONTEXT_TOKENS",
         "max_answer_tokens": "RAG_MAX_ANSWER_TOKENS",
@@ -67,9 +72,12 @@ class Settings:
 
 
 def _convert(name: str, value):
-    if isinstance(value, str):
-        if name in ("top_k", "threads", "context_tokens", "max_answer_tokens",
-                    "chunk_tokens", "chunk_overlap_sentences", "max_article_chars"):
-            return int(value)
-        return Path(value).expanduser()
-    return value
+    """A setting given as text (environment, flags), as the type of its field."""
+    if not isinstance(value, str):
+        return value
+    kind = {f.name: f.type for f in fields(Settings)}[name]
+    if kind == "int":
+        return int(value)
+    if kind == "str":
+        return value
+    return Path(value).expanduser()

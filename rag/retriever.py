@@ -1,5 +1,11 @@
 """Question -> ranked chunks -> passages for the LLM.
 
+Ranking is hybrid: EmbeddingGemma's cosine (dense) plus BM25 (rag.lexical), the BM25 side
+weighted by how much of the question the corpus vocabulary holds at all. An Arabic question
+over Arabic articles gets the lexical help; an English question over the same articles matches
+almost none of their terms, so it is ranked by the dense side alone and keeps its cross-lingual
+quality (a plain fusion would drag it down: see BENCHMARKS.md, XQuAD).
+
 Chunks are short (a sentence or two) because the 1.5B model answers best from little text:
 given long passages it mixes up who said what, and every extra token costs prompt time.
 """
@@ -7,7 +13,11 @@ given long passages it mixes up who said what, and every extra token costs promp
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable
 
+import numpy as np
+
+from rag import lexical
 from rag.chunking import Chunk
 from rag.embedder import Embedder
 from rag.store import Store
@@ -27,12 +37,60 @@ class Passage:
 
 @dataclass
 class Retrieval:
-    ranked: list[tuple[Chunk, float]]  # best first
+    ranked: list[tuple[Chunk, float]]  # best first (hybrid order), each with its cosine score
     passages: list[Passage]
 
     @property
     def best_score(self) -> float:
-        return self.ranked[0][1] if self.ranked else 0.0
+        """Best cosine among the candidates: what the evidence gate is calibrated on."""
+        return max((score for _, score in self.ranked), default=0.0)
+
+
+@dataclass(frozen=True)
+class Fusion:
+    """How the dense and BM25 rankings combine. Defaults chosen on XQuAD (bench/xquad.py --grid)."""
+    dense: bool = True  # False: BM25 alone (for the benchmark)
+    weight: float = 0.2  # BM25's part at full coverage: the top BM25 chunk gains this much cosine
+    no_coverage: float = 0.3  # share of query terms known to the corpus under which BM25 counts nothing
+    full_coverage: float = 0.7  # … and from which it counts fully
+    candidates: int = 50  # taken from each side
+
+    def lexical_weight(self, coverage: float) -> float:
+        if not self.dense:
+            return 1.0
+        ramp = (coverage - self.no_coverage) / max(self.full_coverage - self.no_coverage, 1e-6)
+        return self.weight * min(1.0, max(0.0, ramp))
+
+
+def rank_rows(dense_top: list[tuple[int, float]], dense_of: Callable[[np.ndarray], np.ndarray],
+              lexical_scores: np.ndarray, coverage: float, fusion: Fusion, k: int) -> list[tuple[int, float]]:
+    """The k best rows as (row, cosine), in hybrid order.
+
+    `dense_top` is the dense side's candidates with their cosines, `dense_of(rows)` gives the
+    cosine of any other row, `lexical_scores` is BM25 over all rows.
+    """
+    weight = fusion.lexical_weight(coverage)
+    rows = [r for r, _ in dense_top] if fusion.dense else []
+    lexical_best = 0.0
+    if weight > 0 and lexical_scores.size:
+        n = min(fusion.candidates, lexical_scores.size)
+        top = np.argpartition(-lexical_scores, n - 1)[:n]
+        top = top[lexical_scores[top] > 0]
+        seen = set(rows)
+        rows += [int(r) for r in top if int(r) not in seen]
+        lexical_best = float(lexical_scores[top].max()) if top.size else 0.0
+    if not rows:
+        return []
+    rows_array = np.asarray(rows)
+    known = dict(dense_top)
+    missing = [i for i, r in enumerate(rows) if r not in known]
+    cosines = np.asarray([known.get(r, 0.0) for r in rows], dtype=np.float32)
+    if missing:
+        cosines[missing] = dense_of(rows_array[missing])
+    bm25 = lexical_scores[rows_array] / lexical_best if lexical_best > 0 else np.zeros(len(rows))
+    fused = (cosines if fusion.dense else 0.0) + weight * bm25
+    order = np.argsort(-fused, kind="stable")[:k]
+    return [(rows[i], float(cosines[i])) for i in order]
 
 
 def merge_chunks(chunks: list[tuple[Chunk, float]]) -> list[Passage]:
@@ -60,15 +118,40 @@ def merge_chunks(chunks: list[tuple[Chunk, float]]) -> list[Passage]:
 
 
 class Retriever:
-    def __init__(self, store: Store, embedder: Embedder):
+    def __init__(self, store: Store, embedder: Embedder, fusion: Fusion = Fusion()):
         self.store = store
         self.embedder = embedder
+        self.fusion = fusion
 
     def search(self, query: str, k: int = 20) -> list[tuple[Chunk, float]]:
+        """The k best chunks for the query, hybrid order, each with its cosine score."""
         vector = self.embedder.encode_query([query])[0]
-        return self.store.search(vector, k)
+        dense_top = self.store.search_rows(vector, max(k, self.fusion.candidates))
+        query_terms = lexical.terms(query)
+        coverage = self.store.lexical.coverage(query_terms)
+        lexical_scores = (self.store.lexical.scores(query_terms) if self.fusion.lexical_weight(coverage) > 0
+                          else np.zeros(0, dtype=np.float32))
+        rows = rank_rows(dense_top, lambda rows: self.store.vectors[rows] @ vector,
+                         lexical_scores, coverage, self.fusion, k)
+        return [(self.store.chunks[r], score) for r, score in rows]
 
-    def retrieve(self, query: str, top_k: int, candidates: int = 20) -> Retrieval:
-        """The `top_k` best chunks, merged where they overlap, as passages."""
+    def retrieve(self, query: str, top_k: int, candidates: int = 20, budget_tokens: int = 400,
+                 passages_per_article: int = 2) -> Retrieval:
+        """Up to `top_k` of the best chunks as passages for the LLM (overlapping chunks of one
+        article merged), within `budget_tokens` embedder tokens and at most
+        `passages_per_article` separate passages from one article, so it cannot crowd out the rest."""
         ranked = self.search(query, max(candidates, top_k))
-        return Retrieval(ranked, merge_chunks(ranked[:top_k]))
+        chosen: list[tuple[Chunk, float]] = []
+        used = 0
+        for chunk, score in ranked:
+            if len(chosen) == top_k:
+                break
+            tokens = self.embedder.count_tokens(chunk.text)
+            if chosen and used + tokens > budget_tokens:
+                continue
+            same_article = [cs for cs in chosen if cs[0].article_id == chunk.article_id]
+            if len(merge_chunks(same_article + [(chunk, score)])) > passages_per_article:
+                continue
+            chosen.append((chunk, score))
+            used += tokens
+        return Retrieval(ranked, merge_chunks(chosen))

@@ -5,6 +5,8 @@ Layout of the index folder:
     v-<stamp>/faiss.index  inner-product index over unit vectors (cosine)
     v-<stamp>/chunks.jsonl one chunk a line, in the row order of the FAISS index
     v-<stamp>/manifest.json embedder, chunker settings, one entry per article (content hash …)
+    v-<stamp>/terms.jsonl  each chunk's BM25 terms, same order (derived data: made again from the
+                           chunks when missing or made by another version of rag.lexical)
 
 A save writes a new version folder beside the live one, then points CURRENT at it with one
 rename, so a crash at any moment leaves the previous version loadable.
@@ -22,6 +24,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
+from rag import lexical
 from rag.chunking import Chunk
 
 FORMAT = 1
@@ -37,8 +40,14 @@ class Store:
     manifest: dict
     chunks: list[Chunk] = field(default_factory=list)
     vectors: np.ndarray | None = None  # (n, dim) float32, rows in chunk order
+    terms: list[list[str]] | None = None  # BM25 terms per chunk, rows in chunk order
     _index: faiss.Index | None = None
+    _lexical: lexical.LexicalIndex | None = None
     _rows: dict[str, int] | None = None  # chunk_id -> row, built on first use
+
+    def __post_init__(self):
+        if self.terms is None or len(self.terms) != len(self.chunks):
+            self.terms = [chunk_terms(c) for c in self.chunks]
 
     @classmethod
     def empty(cls, embedder_id: dict, chunker: dict) -> "Store":
@@ -56,11 +65,21 @@ class Store:
             self._index.add(self.vectors)
         return self._index
 
+    @property
+    def lexical(self) -> lexical.LexicalIndex:
+        if self._lexical is None:
+            self._lexical = lexical.LexicalIndex(self.terms)
+        return self._lexical
+
     def search(self, query: np.ndarray, k: int) -> list[tuple[Chunk, float]]:
+        return [(self.chunks[r], s) for r, s in self.search_rows(query, k)]
+
+    def search_rows(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
+        """The k rows nearest to a unit query vector, with their cosine scores."""
         if not self.chunks:
             return []
         scores, rows = self.index.search(query.reshape(1, -1).astype(np.float32), min(k, len(self.chunks)))
-        return [(self.chunks[r], float(s)) for r, s in zip(rows[0], scores[0]) if r >= 0]
+        return [(int(r), float(s)) for r, s in zip(rows[0], scores[0]) if r >= 0]
 
     def vectors_of(self, chunk_ids: list[str]) -> np.ndarray:
         if self._rows is None:
@@ -70,16 +89,18 @@ class Store:
     def remove_articles(self, article_ids: set[str]) -> None:
         keep = [i for i, c in enumerate(self.chunks) if c.article_id not in article_ids]
         self.chunks = [self.chunks[i] for i in keep]
+        self.terms = [self.terms[i] for i in keep]
         self.vectors = self.vectors[keep]
         for article_id in article_ids:
             self.articles.pop(article_id, None)
-        self._index = self._rows = None
+        self._index = self._lexical = self._rows = None
 
     def add(self, chunks: list[Chunk], vectors: np.ndarray, articles: dict[str, dict]) -> None:
         self.chunks += chunks
+        self.terms += [chunk_terms(c) for c in chunks]
         self.vectors = np.vstack([self.vectors, vectors.astype(np.float32)])
         self.articles.update(articles)
-        self._index = self._rows = None
+        self._index = self._lexical = self._rows = None
 
     def check_compatible(self, embedder_id: dict, chunker: dict) -> None:
         """Refuse an index built with another embedder or other chunk settings."""
@@ -105,6 +126,10 @@ class Store:
         with open(staging / "chunks.jsonl", "w", encoding="utf-8") as f:
             for chunk in self.chunks:
                 f.write(json.dumps(asdict(chunk), ensure_ascii=False) + "\n")
+        with open(staging / "terms.jsonl", "w", encoding="utf-8") as f:
+            for chunk_terms_ in self.terms:
+                f.write(json.dumps(chunk_terms_, ensure_ascii=False) + "\n")
+        self.manifest["lexical"] = lexical.VERSION
         self.manifest["saved"] = time.strftime("%Y-%m-%dT%H:%M:%S")
         self.manifest["chunks"] = len(self.chunks)
         (staging / "manifest.json").write_text(json.dumps(self.manifest, ensure_ascii=False, indent=1))
@@ -141,7 +166,25 @@ class Store:
             raise StoreError(
                 f"the index in {index_dir} is inconsistent ({len(chunks)} chunks, "
                 f"{index.ntotal} vectors); rebuild it with `rag ingest --rebuild`")
-        return cls(manifest, chunks, np.asarray(vectors, dtype=np.float32), index)
+        return cls(manifest, chunks, np.asarray(vectors, dtype=np.float32),
+                   _load_terms(version, manifest, len(chunks)), index)
+
+
+def chunk_terms(chunk: Chunk) -> list[str]:
+    """A chunk's BM25 terms; its headline counts, as it does in the chunk's embedding."""
+    return lexical.terms(f"{chunk.title}\n{chunk.text}")
+
+
+def _load_terms(version: Path, manifest: dict, count: int) -> list[list[str]] | None:
+    """Stored terms when they fit the chunks and this rag.lexical; None to make them again."""
+    if manifest.get("lexical") != lexical.VERSION:
+        return None
+    try:
+        with open(version / "terms.jsonl", encoding="utf-8") as f:
+            terms = [json.loads(line) for line in f if line.strip()]
+    except (OSError, ValueError):
+        return None
+    return terms if len(terms) == count else None
 
 
 def _fsync_folder(folder: Path) -> None:

@@ -1,5 +1,8 @@
+import numpy as np
+
 from rag.chunking import Chunk
-from rag.retriever import merge_chunks
+from rag.retriever import Fusion, Retriever, merge_chunks
+from rag.store import Store
 
 TEXT = "First sentence. Second sentence. Third sentence. Fourth sentence."
 
@@ -17,3 +20,38 @@ def test_overlapping_chunks_of_one_article_merge_into_one_passage():
     merged = passages[0]
     assert merged.text == TEXT[0:48] and merged.score == 0.9
     assert merged.chunk_ids == ["a#0", "a#1"]
+
+
+class WordCountingEmbedder:
+    """Query vector fixed by the test; a token is a word."""
+    def __init__(self, vector):
+        self.vector = np.asarray(vector, dtype=np.float32)
+
+    def encode_query(self, texts):
+        return self.vector[None]
+
+    def count_tokens(self, text):
+        return len(text.split())
+
+
+def store_of(chunks_and_vectors):
+    store = Store.empty({"name": "t", "dim": 3, "fingerprint": "f", "document_format": "x"}, {})
+    chunks = [c for c, _ in chunks_and_vectors]
+    vectors = np.asarray([v for _, v in chunks_and_vectors], dtype=np.float32)
+    store.add(chunks, vectors / np.linalg.norm(vectors, axis=1, keepdims=True),
+              {c.article_id: {"hash": c.article_id} for c in chunks})
+    return store
+
+
+def test_one_article_does_not_crowd_out_the_rest_and_passages_fit_the_budget():
+    # Article "a" has four separate sentences closer to the query than anything in "b".
+    long_article = [(chunk("a", i, s, e), [1, 0.1 * i, 0]) for i, (s, e) in
+                    enumerate([(0, 15), (16, 32), (33, 48), (49, len(TEXT))])]
+    other = [(Chunk("b", 0, 0, 11, "Other text.", "title"), [1, 0.5, 0.2])]
+    retriever = Retriever(store_of(long_article + other), WordCountingEmbedder([1, 0, 0]), Fusion(weight=0.0))
+    passages = retriever.retrieve("question", top_k=3).passages
+    assert [p.article_id for p in passages] == ["a", "a", "b"]
+    assert len(retriever.retrieve("question", top_k=3, passages_per_article=3).passages) == 3
+    assert {p.article_id for p in retriever.retrieve("question", top_k=3, passages_per_article=3).passages} == {"a"}
+    # Two words a chunk: a budget of five tokens leaves room for two chunks.
+    assert len(retriever.retrieve("question", top_k=3, budget_tokens=5).passages) == 2
