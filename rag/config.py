@@ -45,6 +45,7 @@ class Settings:
         "corpus_dir": "RAG_CORPUS",
         "top_k": "RAG_TOP_K",
         "passage_tokens": "RAG_PASSAGE_TOKENS",
+        "passages_per_article": "RAG_PASSAGES_PER_ARTICLE",
         "threads": "RAG_THREADS",
         "context_tokens": "RAG_CONTEXT_TOKENS",
         "max_answer_tokens": "RAG_MAX_ANSWER_TOKENS",

@@ -75,3 +75,21 @@ def test_index_from_another_embedder_or_chunker_is_refused(tmp_path):
         store.check_compatible(EMBEDDER, {**CHUNKER, "max_tokens": 200})
     version = tmp_path / (tmp_path / "CURRENT").read_text().strip()
     assert json.loads((version / "manifest.json").read_text())["embedder"] == EMBEDDER
+
+
+def test_large_index_switches_to_hnsw_and_survives_a_save(tmp_path, monkeypatch):
+    monkeypatch.setattr("rag.store.HNSW_FROM", 50)
+    rng = np.random.default_rng(0)
+    vectors = rng.normal(size=(60, 4)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    store = Store.empty(EMBEDDER, CHUNKER)
+    store.add([Chunk(f"a{i}", 0, 0, 4, "text", "title") for i in range(60)], vectors,
+              {f"a{i}": {"hash": str(i)} for i in range(60)})
+    assert "HNSW" in type(store.index).__name__
+    store.save(tmp_path)
+    loaded = Store.load(tmp_path)
+    assert "HNSW" in type(loaded.index).__name__ and np.allclose(loaded.vectors, vectors)
+    [(chunk, score)] = loaded.search(vectors[7], 1)
+    assert chunk.article_id == "a7" and score == pytest.approx(1.0, abs=1e-5)
+    loaded.remove_articles({f"a{i}" for i in range(20)})  # back under the size: exact again
+    assert type(loaded.index).__name__ == "IndexFlatIP"
