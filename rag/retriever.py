@@ -53,6 +53,7 @@ class Fusion:
     weight: float = 0.2  # BM25's part at full coverage: the top BM25 chunk gains this much cosine
     no_coverage: float = 0.3  # share of query terms known to the corpus under which BM25 counts nothing
     full_coverage: float = 0.7  # … and from which it counts fully
+    article_weight: float = 0.3  # how much the cosine of the chunk's whole article counts
     candidates: int = 50  # taken from each side
 
     def lexical_weight(self, coverage: float) -> float:
@@ -63,11 +64,13 @@ class Fusion:
 
 
 def rank_rows(dense_top: list[tuple[int, float]], dense_of: Callable[[np.ndarray], np.ndarray],
-              lexical_scores: np.ndarray, coverage: float, fusion: Fusion, k: int) -> list[tuple[int, float]]:
+              article_of: Callable[[np.ndarray], np.ndarray], lexical_scores: np.ndarray, coverage: float,
+              fusion: Fusion, k: int) -> list[tuple[int, float]]:
     """The k best rows as (row, cosine), in hybrid order.
 
     `dense_top` is the dense side's candidates with their cosines, `dense_of(rows)` gives the
-    cosine of any other row, `lexical_scores` is BM25 over all rows.
+    cosine of any other row, `article_of(rows)` the cosine of each row's whole article (its mean
+    chunk vector), `lexical_scores` is BM25 over all rows.
     """
     weight = fusion.lexical_weight(coverage)
     rows = [r for r, _ in dense_top] if fusion.dense else []
@@ -88,7 +91,9 @@ def rank_rows(dense_top: list[tuple[int, float]], dense_of: Callable[[np.ndarray
     if missing:
         cosines[missing] = dense_of(rows_array[missing])
     bm25 = lexical_scores[rows_array] / lexical_best if lexical_best > 0 else np.zeros(len(rows))
-    fused = (cosines if fusion.dense else 0.0) + weight * bm25
+    fused = weight * bm25
+    if fusion.dense:
+        fused = fused + cosines + fusion.article_weight * article_of(rows_array)
     order = np.argsort(-fused, kind="stable")[:k]
     return [(rows[i], float(cosines[i])) for i in order]
 
@@ -131,8 +136,9 @@ class Retriever:
         coverage = self.store.lexical.coverage(query_terms)
         lexical_scores = (self.store.lexical.scores(query_terms) if self.fusion.lexical_weight(coverage) > 0
                           else np.zeros(0, dtype=np.float32))
+        of_chunk, articles = self.store.article_vectors
         rows = rank_rows(dense_top, lambda rows: self.store.vectors[rows] @ vector,
-                         lexical_scores, coverage, self.fusion, k)
+                         lambda rows: articles[of_chunk[rows]] @ vector, lexical_scores, coverage, self.fusion, k)
         return [(self.store.chunks[r], score) for r, score in rows]
 
     def retrieve(self, query: str, top_k: int, candidates: int = 20, budget_tokens: int = 400,

@@ -61,6 +61,7 @@ class Store:
     terms: list[list[str]] | None = None  # BM25 terms per chunk, rows in chunk order
     _index: faiss.Index | None = None
     _lexical: lexical.LexicalIndex | None = None
+    _articles: tuple[np.ndarray, np.ndarray] | None = None
     _rows: dict[str, int] | None = None  # chunk_id -> row, built on first use
 
     def __post_init__(self):
@@ -88,6 +89,19 @@ class Store:
             self._lexical = lexical.LexicalIndex(self.terms)
         return self._lexical
 
+    @property
+    def article_vectors(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each chunk's article number, and each article's unit mean chunk vector: what the
+        article as a whole is about, for ranking a chunk by its article too."""
+        if self._articles is None:
+            numbers: dict[str, int] = {}
+            of_chunk = np.asarray([numbers.setdefault(c.article_id, len(numbers)) for c in self.chunks], dtype=np.int64)
+            sums = np.zeros((len(numbers), self.vectors.shape[1]), dtype=np.float32)
+            np.add.at(sums, of_chunk, self.vectors)
+            sums /= np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)
+            self._articles = (of_chunk, sums)
+        return self._articles
+
     def search(self, query: np.ndarray, k: int) -> list[tuple[Chunk, float]]:
         return [(self.chunks[r], s) for r, s in self.search_rows(query, k)]
 
@@ -110,14 +124,14 @@ class Store:
         self.vectors = self.vectors[keep]
         for article_id in article_ids:
             self.articles.pop(article_id, None)
-        self._index = self._lexical = self._rows = None
+        self._index = self._lexical = self._articles = self._rows = None
 
     def add(self, chunks: list[Chunk], vectors: np.ndarray, articles: dict[str, dict]) -> None:
         self.chunks += chunks
         self.terms += [chunk_terms(c) for c in chunks]
         self.vectors = np.vstack([self.vectors, vectors.astype(np.float32)])
         self.articles.update(articles)
-        self._index = self._lexical = self._rows = None
+        self._index = self._lexical = self._articles = self._rows = None
 
     def check_compatible(self, embedder_id: dict, chunker: dict) -> None:
         """Refuse an index built with another embedder or other chunk settings."""

@@ -32,14 +32,14 @@ def test_seed_set_meets_its_floors(assistant):
     results = []
     summary = run(questions, lambda q: assistant.ask(q.question, q.history).to_json(), results.append)
     print(json.dumps(summary))
-    # Measured (README, "Quality"): hit@1 0.97, hit@5 1.0, refusal 0.82, citation precision
-    # 0.94-0.97, answer accuracy 0.51, sentences supported 0.85. Greedy decoding still varies a
-    # little with llama.cpp's prompt cache state, so the floors sit one or two questions under.
+    # Measured (README, "Quality"): hit@1 1.0, hit@5 1.0, refusal 0.91, citation precision 0.91,
+    # answer accuracy 0.64, sentences supported 0.87. Greedy decoding still varies a little with
+    # llama.cpp's prompt cache state, so the floors sit a few questions under.
     assert summary["hit@5"] >= 0.95
-    assert summary["hit@1"] >= 0.9
-    assert summary["refusal_accuracy"] >= 0.72
-    assert summary["citation_precision"] >= 0.88
-    assert summary["answer_accuracy"] >= 0.44
+    assert summary["hit@1"] >= 0.95
+    assert summary["refusal_accuracy"] >= 0.8
+    assert summary["citation_precision"] >= 0.85
+    assert summary["answer_accuracy"] >= 0.54
     assert summary["sentences_supported"] >= 0.7
     assert all(r["timings"]["first_token"] <= r["timings"]["total"] for r in results)
 

@@ -55,3 +55,16 @@ def test_one_article_does_not_crowd_out_the_rest_and_passages_fit_the_budget():
     assert {p.article_id for p in retriever.retrieve("question", top_k=3, passages_per_article=3).passages} == {"a"}
     # Two words a chunk: a budget of five tokens leaves room for two chunks.
     assert len(retriever.retrieve("question", top_k=3, budget_tokens=5).passages) == 2
+
+
+def test_a_chunk_counts_its_whole_article_too():
+    # b#0 is a little closer to the query than a#0, but the rest of "a" is about the query and
+    # the rest of "b" is not.
+    store = store_of([(chunk("a", 0, 0, 15), [0.9, 0.436, 0]), (chunk("a", 1, 16, 32), [0.95, 0, 0.312]),
+                      (Chunk("b", 0, 0, 11, "Other text.", "t"), [0.92, 0.392, 0]),
+                      (Chunk("b", 1, 12, 20, "Unrelated", "t"), [0, 0, 1])])
+    embedder = WordCountingEmbedder([1, 0, 0])
+    order = [c.chunk_id for c, _ in Retriever(store, embedder, Fusion(weight=0.0, article_weight=0.0)).search("q", 4)]
+    assert order.index("b#0") < order.index("a#0")
+    order = [c.chunk_id for c, _ in Retriever(store, embedder).search("q", 4)]
+    assert order.index("a#0") < order.index("b#0")
