@@ -53,7 +53,7 @@ class Fusion:
     weight: float = 0.2  # BM25's part at full coverage: the top BM25 chunk gains this much cosine
     no_coverage: float = 0.3  # share of query terms known to the corpus under which BM25 counts nothing
     full_coverage: float = 0.7  # … and from which it counts fully
-    article_weight: float = 0.3  # how much the cosine of the chunk's whole article counts
+    article_weight: float = 0.0  # how much the cosine of the chunk's whole article counts: off, see BENCHMARKS.md
     candidates: int = 50  # taken from each side
 
     def lexical_weight(self, coverage: float) -> float:

@@ -53,7 +53,7 @@ def unit(*values):
 # only "kremlin" holds the Arabic question's words.
 CHUNKS = {
     "oil": ("سعر النفط ارتفع في الأسواق", unit(1, 0.2, 0, 0)),
-    "kremlin": ("بيسكوف قال إن مركز بغداد للمعلومات يعمل", unit(1, 0.5, 0, 0)),
+    "kremlin": ("بيسكوف قال إن مركز بغداد للمعلومات يعمل", unit(1, 0.9, 0, 0)),
     "weather": ("الطقس حار في الرياض", unit(0, 0, 1, 0)),
     "english": ("The council met on Monday in Geneva", unit(0, 0, 0, 1)),
 }

@@ -66,5 +66,5 @@ def test_a_chunk_counts_its_whole_article_too():
     embedder = WordCountingEmbedder([1, 0, 0])
     order = [c.chunk_id for c, _ in Retriever(store, embedder, Fusion(weight=0.0, article_weight=0.0)).search("q", 4)]
     assert order.index("b#0") < order.index("a#0")
-    order = [c.chunk_id for c, _ in Retriever(store, embedder).search("q", 4)]
+    order = [c.chunk_id for c, _ in Retriever(store, embedder, Fusion(article_weight=0.3)).search("q", 4)]
     assert order.index("a#0") < order.index("b#0")
