@@ -30,8 +30,9 @@ from rag.chunking import Chunk
 FORMAT = 1
 POINTER = "CURRENT"
 
-# Exact search up to this many chunks, an HNSW graph past it (chosen with bench/retrieval.py:
-# exact search over 768-d vectors stays under 50 ms at p95 to about this size on two cores).
+# Exact search up to this many chunks, an HNSW graph past it. Estimated, not yet measured here:
+# exact search over 1M x 384-d took 69 ms a query on two cores (../shared/FINDINGS.md), so 768-d
+# should stay near 30 ms at 200k; bench/retrieval.py measures both sides at 10k/100k/1M.
 HNSW_FROM = 200_000
 HNSW_NEIGHBOURS = 32
 HNSW_SEARCH_DEPTH = 128  # efSearch
