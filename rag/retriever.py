@@ -93,7 +93,9 @@ def rank_rows(dense_top: list[tuple[int, float]], dense_of: Callable[[np.ndarray
     bm25 = lexical_scores[rows_array] / lexical_best if lexical_best > 0 else np.zeros(len(rows))
     fused = weight * bm25
     if fusion.dense:
-        fused = fused + cosines + fusion.article_weight * article_of(rows_array)
+        fused = fused + cosines
+        if fusion.article_weight:
+            fused = fused + fusion.article_weight * article_of(rows_array)
     order = np.argsort(-fused, kind="stable")[:k]
     return [(rows[i], float(cosines[i])) for i in order]
 
@@ -136,9 +138,13 @@ class Retriever:
         coverage = self.store.lexical.coverage(query_terms)
         lexical_scores = (self.store.lexical.scores(query_terms) if self.fusion.lexical_weight(coverage) > 0
                           else np.zeros(0, dtype=np.float32))
-        of_chunk, articles = self.store.article_vectors
-        rows = rank_rows(dense_top, lambda rows: self.store.vectors[rows] @ vector,
-                         lambda rows: articles[of_chunk[rows]] @ vector, lexical_scores, coverage, self.fusion, k)
+
+        def article_cosines(rows):
+            of_chunk, articles = self.store.article_vectors  # built on first use
+            return articles[of_chunk[rows]] @ vector
+
+        rows = rank_rows(dense_top, lambda rows: self.store.vectors[rows] @ vector, article_cosines,
+                         lexical_scores, coverage, self.fusion, k)
         return [(self.store.chunks[r], score) for r, score in rows]
 
     def retrieve(self, query: str, top_k: int, candidates: int = 20, budget_tokens: int = 400,
