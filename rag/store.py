@@ -30,12 +30,12 @@ from rag.chunking import Chunk
 FORMAT = 1
 POINTER = "CURRENT"
 
-# Exact search up to this many chunks, an HNSW graph past it. Estimated, not yet measured here:
-# exact search over 1M x 384-d took 69 ms a query on two cores (../shared/FINDINGS.md), so 768-d
-# should stay near 30 ms at 200k; bench/retrieval.py measures both sides at 10k/100k/1M.
-HNSW_FROM = 200_000
+# Exact search up to this many chunks, an HNSW graph past it (bench/retrieval.py, 768-d, two
+# cores: exact search takes 3.7 ms at p95 over 10k chunks but 45-48 ms over 100k; HNSW at 100k
+# answers in 2 ms at p95 with recall@10 0.98 at efSearch 256, 0.93 at 128).
+HNSW_FROM = 100_000
 HNSW_NEIGHBOURS = 32
-HNSW_SEARCH_DEPTH = 128  # efSearch
+HNSW_SEARCH_DEPTH = 256  # efSearch
 
 
 def build_index(vectors: np.ndarray) -> faiss.Index:
