@@ -28,7 +28,7 @@ from rag.config import REPO_ROOT, Settings  # noqa: E402
 from rag.embedder import Embedder  # noqa: E402
 from rag.evaluate import load_questions, run  # noqa: E402
 from rag.ingest import ingest  # noqa: E402
-from rag.retriever import Retriever  # noqa: E402
+from rag.retriever import Retriever, ranked_json  # noqa: E402
 from rag.store import Store  # noqa: E402
 
 WORK = REPO_ROOT / "bench/results/distractors"
@@ -52,9 +52,7 @@ def seed_retrieval(settings: Settings, embedder: Embedder, questions: Path) -> d
     retriever = Retriever(Store.load(settings.index_dir), embedder)
 
     def answer(q):
-        ranked = retriever.search(search_query(q.question, q.history), 10)
-        return {"retrieved": [{"article_id": c.article_id, "chunk_id": c.chunk_id, "score": s}
-                              for c, s in ranked]}
+        return {"retrieved": ranked_json(retriever.search(search_query(q.question, q.history), 10))}
     summary = run(load_questions(questions), answer, lambda result: None)
     return {k: summary[k] for k in ("hit@1", "hit@5", "mrr@10") if k in summary}
 
@@ -69,7 +67,7 @@ def main() -> None:
 
     WORK.mkdir(parents=True, exist_ok=True)
     settings = Settings.load(index_dir=WORK / "index")
-    embedder = Embedder(settings.embedder, threads=settings.threads, dtype=settings.embedder_dtype)
+    embedder = Embedder.from_settings(settings)
     ingest([REPO_ROOT / "seeds"], settings, embedder, remove_missing=False)
     seeds_only = seed_retrieval(settings, embedder, Path(args.questions))
 

@@ -158,7 +158,7 @@ def main() -> None:
 
     settings = Settings.load(index_dir=WORK / "index")
     paragraphs, questions = load_xquad(Path(args.data))
-    embedder = Embedder(settings.embedder, threads=settings.threads, dtype=settings.embedder_dtype)
+    embedder = Embedder.from_settings(settings)
     store = build_index(paragraphs, settings, embedder)
     vectors = {lang: query_vectors(questions, lang, embedder) for lang in ("ar", "en")}
 

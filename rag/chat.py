@@ -17,7 +17,7 @@ from rag.config import Settings
 from rag.embedder import Embedder
 from rag.generator import Generator, answer_start, build_messages, refusal
 from rag.ingest import chunker_settings
-from rag.retriever import Passage, Retrieval, Retriever
+from rag.retriever import Passage, Retrieval, Retriever, ranked_json
 from rag.store import Store
 
 MAX_QUESTION_CHARS = 2000
@@ -92,8 +92,7 @@ class Assistant:
     def __init__(self, settings: Settings, embedder: Embedder | None = None,
                  generator: Generator | None = None, store: Store | None = None):
         self.settings = settings
-        self.embedder = embedder or Embedder(settings.embedder, threads=settings.threads,
-                                             dtype=settings.embedder_dtype)
+        self.embedder = embedder or Embedder.from_settings(settings)
         self.store = store or Store.load(settings.index_dir)
         self.store.check_compatible(self.embedder.id, chunker_settings(settings))
         self._generator = generator
@@ -131,8 +130,7 @@ class Assistant:
                                        budget_tokens=self.settings.passage_tokens,
                                        passages_per_article=self.settings.passages_per_article)
         timings = {"retrieval": time.perf_counter() - started}
-        retrieved = [{"article_id": c.article_id, "chunk_id": c.chunk_id, "score": round(s, 4)}
-                     for c, s in retrieval.ranked]
+        retrieved = ranked_json(retrieval.ranked)
         answer = Answer(question, lang, "", refused=False, retrieved=retrieved,
                         passages=retrieval.passages, timings=timings)
 

@@ -69,7 +69,7 @@ def cmd_ingest(args) -> int:
         _err(f"error: no such file or folder: {', '.join(missing)}")
         return 2
     _err(f"loading embedder {settings.embedder}")
-    embedder = Embedder(settings.embedder, threads=settings.threads, dtype=settings.embedder_dtype)
+    embedder = Embedder.from_settings(settings)
     report = ingest(paths, settings, embedder, rebuild=args.rebuild, progress=_progress_printer())
     for problem in report.problems:
         _err(f"skipped {problem}")
@@ -167,6 +167,7 @@ def cmd_chat(args) -> int:
 def cmd_eval(args) -> int:
     from rag.chat import search_query
     from rag.evaluate import load_questions, run
+    from rag.retriever import ranked_json
 
     settings = _settings(args)
     questions = load_questions(Path(args.questions))
@@ -174,9 +175,7 @@ def cmd_eval(args) -> int:
 
     def answer(q):
         if args.retrieval_only:
-            ranked = assistant.retriever.search(search_query(q.question, q.history), 10)
-            return {"retrieved": [{"article_id": c.article_id, "chunk_id": c.chunk_id,
-                                   "score": round(s, 4)} for c, s in ranked]}
+            return {"retrieved": ranked_json(assistant.retriever.search(search_query(q.question, q.history), 10))}
         return assistant.ask(q.question, q.history).to_json()
 
     def show(result):

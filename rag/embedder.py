@@ -71,6 +71,11 @@ class Embedder:
         self.id = {"name": path.name, "dim": self.dim, "fingerprint": fingerprint(path),
                    "document_format": DOCUMENT_FORMAT}
 
+    @classmethod
+    def from_settings(cls, settings) -> "Embedder":
+        """The embedder a Settings names, with its threads and precision."""
+        return cls(settings.embedder, threads=settings.threads, dtype=settings.embedder_dtype)
+
     def count_tokens(self, text: str) -> int:
         return len(self.model.tokenizer(text, add_special_tokens=False)["input_ids"])
 

@@ -100,6 +100,11 @@ def rank_rows(dense_top: list[tuple[int, float]], dense_of: Callable[[np.ndarray
     return [(rows[i], float(cosines[i])) for i in order]
 
 
+def ranked_json(ranked: list[tuple[Chunk, float]]) -> list[dict]:
+    """A ranking as `rag ask --json` and `rag eval` report it."""
+    return [{"article_id": c.article_id, "chunk_id": c.chunk_id, "score": round(s, 4)} for c, s in ranked]
+
+
 def merge_chunks(chunks: list[tuple[Chunk, float]]) -> list[Passage]:
     """Chunks of one article whose spans overlap become one passage."""
     passages: list[Passage] = []

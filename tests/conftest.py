@@ -32,7 +32,7 @@ def settings(tmp_path_factory) -> Settings:
 def embedder(settings):
     from rag.embedder import Embedder
 
-    return Embedder(settings.embedder, threads=settings.threads, dtype=settings.embedder_dtype)
+    return Embedder.from_settings(settings)
 
 
 @pytest.fixture(scope="session")
