@@ -252,7 +252,9 @@ def main(argv=None) -> int:
         print("error: serving beyond this machine needs a login: --auth USER:PASSWORD", file=sys.stderr)
         return 2
     auth = tuple(args.auth.split(":", 1)) if args.auth else None
-    demo = build(Assistant(settings))
+    assistant = Assistant(settings)
+    threading.Thread(target=assistant.warm_up, daemon=True).start()  # a first question waits for it
+    demo = build(assistant)
     refusals = f"<script>window.RAG_REFUSALS = {json.dumps([refusal('en'), refusal('ar')])};</script>"
     demo.queue(default_concurrency_limit=1).launch(
         server_name=args.host, server_port=args.port, auth=auth, head=refusals + HEAD, css=CSS,

@@ -15,7 +15,7 @@ from rag import claims, grounding
 from rag.arabic import language
 from rag.config import Settings
 from rag.embedder import Embedder
-from rag.generator import Generator, answer_start, build_messages, refusal
+from rag.generator import Generator, answer_start, build_messages, fixed_messages, refusal
 from rag.ingest import chunker_settings
 from rag.retriever import Passage, Retrieval, Retriever, ranked_json
 from rag.store import Store
@@ -109,6 +109,13 @@ class Assistant:
                                         self.settings.threads)
         return self._generator
 
+    def warm_up(self) -> None:
+        """Load the LLM and compute each language's fixed prompt prefix, so that no user's first
+        question waits for them (about 10 s on two cores)."""
+        with self._llm_lock:
+            for lang in ("en", "ar"):
+                self.generator.prepare(fixed_messages(lang))
+
     def reload_index(self) -> None:
         store = Store.load(self.settings.index_dir)
         store.check_compatible(self.embedder.id, chunker_settings(self.settings))
@@ -168,7 +175,8 @@ class Assistant:
         """The LLM's answer piece by piece, except a plain refusal: that is held back and
         yields nothing, so a second try does not appear after it."""
         held, refusing = "", refusal(lang)
-        for piece in self.generator.stream(messages, self.settings.max_answer_tokens, start):
+        fixed = len(fixed_messages(lang))
+        for piece in self.generator.stream(messages, self.settings.max_answer_tokens, start, fixed):
             if held is None:
                 yield piece
                 continue

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import ctypes
 import json
+import time
+from collections import OrderedDict
 from functools import lru_cache
 from pathlib import Path
 from typing import Iterator
@@ -10,6 +13,9 @@ from typing import Iterator
 from rag.config import PROMPTS_DIR
 from rag.injection import without_instructions
 from rag.retriever import Passage
+
+
+PREFIX_STATES = 4  # fixed prompt prefixes kept in memory: one a language, and room to spare
 
 
 class GeneratorError(RuntimeError):
@@ -44,14 +50,20 @@ def user_message(question: str, passages) -> str:
     return template("question.txt").format(sources=format_sources(passages), question=question)
 
 
-def build_messages(question: str, passages: list[Passage], lang: str,
-                   history: list[tuple[str, str]] = ()) -> list[dict]:
-    """System prompt and worked examples first (the same for every question, so llama.cpp keeps
-    them cached), then the conversation so far, then the sources with the question."""
+def fixed_messages(lang: str) -> list[dict]:
+    """The system prompt and worked examples of a language: the start of every prompt in it."""
     messages = [{"role": "system", "content": template(f"system_{lang}.txt")}]
     for example in json.loads(template(f"examples_{lang}.json")):
         messages.append({"role": "user", "content": user_message(example["question"], example["sources"])})
         messages.append({"role": "assistant", "content": example["answer"]})
+    return messages
+
+
+def build_messages(question: str, passages: list[Passage], lang: str,
+                   history: list[tuple[str, str]] = ()) -> list[dict]:
+    """The fixed messages first (the same for every question in a language, so their state is
+    kept, see Generator.stream), then the conversation so far, then the sources with the question."""
+    messages = fixed_messages(lang)
     for asked, answered in history:
         messages.append({"role": "user", "content": asked})
         messages.append({"role": "assistant", "content": answered})
@@ -82,22 +94,93 @@ class Generator:
             template=template, stop_token_ids=[eos],
             eos_token=self.llm._model.token_get_text(eos) if eos != -1 else "",
             bos_token=self.llm._model.token_get_text(bos) if bos != -1 else "")
+        # The model's memory (KV cache) of each fixed prompt prefix, by its tokens, newest last.
+        self.prefix_states: OrderedDict[tuple[int, ...], bytes] = OrderedDict()
+        self.last_stats: dict = {}  # tokens and seconds of the last answer, for the benchmarks
 
     def count_tokens(self, text: str) -> int:
         return len(self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
 
-    def stream(self, messages: list[dict], max_tokens: int = 256, start: str = "") -> Iterator[str]:
+    def _tokens(self, formatted, start: str = "") -> list[int]:
+        return self.llm.tokenize((formatted.prompt + start).encode("utf-8"),
+                                 add_bos=not formatted.added_special, special=True)
+
+    def stream(self, messages: list[dict], max_tokens: int = 256, start: str = "",
+               fixed: int = 0) -> Iterator[str]:
         """Yield the answer piece by piece, `start` (words the answer is made to begin with)
-        first; greedy decoding, so the same prompt gives the same answer."""
+        first; greedy decoding, so the same prompt gives the same answer. The first `fixed`
+        messages are the same for many questions: their state is kept (see `_load_prefix`)."""
         formatted = self.formatter(messages=messages)
-        prompt = self.llm.tokenize((formatted.prompt + start).encode("utf-8"),
-                                   add_bos=not formatted.added_special, special=True)
+        prompt = self._tokens(formatted, start)
+        if fixed:
+            self._load_prefix(prompt, messages[:fixed])
+        reused = self._common_length(prompt)
+        started = time.perf_counter()
         parts = self.llm.create_completion(
             prompt=prompt, stream=True, temperature=0.0, top_k=1, max_tokens=max_tokens,
             repeat_penalty=1.05, stop=formatted.stop, stopping_criteria=formatted.stopping_criteria)
         if start:
             yield start
+        first = None
         for part in parts:
             text = part["choices"][0]["text"]
             if text:
+                first = first or time.perf_counter()
                 yield text
+        ended = time.perf_counter()
+        first = first or ended
+        self.last_stats = {"prompt_tokens": len(prompt), "reused_tokens": reused,
+                           "generated_tokens": max(0, self.llm.n_tokens - len(prompt)),
+                           "prompt_s": first - started, "generation_s": ended - first}
+
+    def prepare(self, fixed: list[dict]) -> None:
+        """Compute and keep the state of a fixed prefix ahead of the first question that uses it."""
+        prompt = self._tokens(self.formatter(messages=[*fixed, {"role": "user", "content": ""}]))
+        self._load_prefix(prompt, fixed)
+
+    def _common_length(self, tokens: list[int]) -> int:
+        """How many leading tokens of `tokens` the model's memory holds already."""
+        held = self.llm.input_ids[:self.llm.n_tokens]
+        n = 0
+        for a, b in zip(held, tokens):
+            if a != b:
+                break
+            n += 1
+        return n
+
+    def _load_prefix(self, prompt: list[int], fixed: list[dict]) -> None:
+        """Put the model's memory at the prompt's fixed prefix (system prompt and examples of the
+        question's language) unless it is there already. llama.cpp reuses a common prefix with
+        the previous prompt by itself, but a question in the other language shares none: its
+        prefix is then loaded from a copy kept after its first use (about 12 MB a language,
+        restored in milliseconds, where processing its ~400 tokens anew takes 4 s on two cores).
+        The copy is llama.cpp's state of sequence 0, through its C API: llama-cpp-python's own
+        save_state would also copy a 300 MB logits buffer."""
+        import llama_cpp
+
+        fixed_tokens = self._tokens(self.formatter(messages=fixed))
+        n = 0
+        while n < min(len(prompt), len(fixed_tokens)) and prompt[n] == fixed_tokens[n]:
+            n += 1
+        prefix = tuple(prompt[:n])
+        if n == 0 or self._common_length(prompt) >= n:
+            return
+        ctx = self.llm._ctx.ctx
+        if prefix in self.prefix_states:
+            data = self.prefix_states[prefix]
+            self.prefix_states.move_to_end(prefix)
+            self.llm._ctx.kv_cache_seq_rm(-1, 0, -1)
+            buffer = (ctypes.c_uint8 * len(data)).from_buffer_copy(data)
+            if not llama_cpp.llama_state_seq_set_data(ctx, buffer, len(data), 0):
+                raise GeneratorError("llama.cpp could not restore a saved prompt prefix")
+            self.llm.input_ids[:n] = prefix
+            self.llm.n_tokens = n
+            return
+        self.llm.reset()
+        self.llm.eval(list(prefix))
+        size = llama_cpp.llama_state_seq_get_size(ctx, 0)
+        buffer = (ctypes.c_uint8 * size)()
+        written = llama_cpp.llama_state_seq_get_data(ctx, buffer, size, 0)
+        self.prefix_states[prefix] = ctypes.string_at(buffer, written)
+        while len(self.prefix_states) > PREFIX_STATES:
+            self.prefix_states.popitem(last=False)

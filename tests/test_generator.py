@@ -1,0 +1,30 @@
+"""The LLM's prompt prefix kept per language, with the real model."""
+
+from rag.generator import build_messages, fixed_messages
+from rag.retriever import Passage
+
+PASSAGE = Passage(article_id="a", title="الكرملين", start=0, end=60, score=0.6,
+                  text="قال المتحدث باسم الكرملين دميتري بيسكوف إن عزل روسيا يضر بتسوية الأزمة السورية.")
+
+
+def answer(generator, question: str, lang: str, keep_prefix: bool = True) -> str:
+    messages = build_messages(question, [PASSAGE], lang)
+    fixed = len(fixed_messages(lang)) if keep_prefix else 0
+    return "".join(generator.stream(messages, max_tokens=40, fixed=fixed))
+
+
+def test_each_language_prefix_is_computed_once_and_restored_exactly(assistant):
+    generator = assistant.generator
+    generator.prefix_states.clear()
+    assistant.warm_up()
+    assert len(generator.prefix_states) == 2
+    generator.llm.reset()
+    english = answer(generator, "What did Peskov say about isolating Russia?", "en", keep_prefix=False)
+    answer(generator, "ماذا قال بيسكوف عن عزل روسيا؟", "ar")
+    # Back to English: the English prefix comes from the kept copy, not from the Arabic prompt.
+    again = answer(generator, "What did Peskov say about isolating Russia?", "en")
+    stats = generator.last_stats
+    assert again == english and "Peskov" in again  # as when the whole prompt is computed anew
+    prefixes = {len(p) for p in generator.prefix_states}
+    assert len(generator.prefix_states) == 2  # the warm-up's, used again
+    assert stats["reused_tokens"] in prefixes and stats["prompt_tokens"] - stats["reused_tokens"] < 200
