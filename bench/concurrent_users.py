@@ -1,5 +1,6 @@
 """Wait per request when many browser users ask at once: the app on loopback, N gradio_client
 requests sent together; the LLM answers one at a time, so later requests wait in the queue.
+Also the serving process's memory (UI and both models): its peak and final resident size.
 
     .venv/bin/python bench/concurrent_users.py [--users 20] [--out bench/results/concurrent_users.json]
 """
@@ -36,6 +37,13 @@ def start_app(port: int) -> subprocess.Popen:
     raise SystemExit("the app did not start in 300 s")
 
 
+def resident_mb(pid: int) -> dict:
+    """Peak (VmHWM) and current (VmRSS) resident memory of a process, from /proc."""
+    fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines())
+    return {"peak_rss_mb": int(fields["VmHWM"].split()[0]) // 1024,
+            "rss_mb": int(fields["VmRSS"].split()[0]) // 1024}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--users", type=int, default=20)
@@ -59,13 +67,14 @@ def main() -> None:
         with ThreadPoolExecutor(args.users) as pool:
             rows = list(pool.map(ask, range(args.users)))
         wall = time.perf_counter() - started
+        memory = resident_mb(app.pid)
     finally:
         app.terminate()
         app.wait(timeout=30)
     waits = sorted(r["seconds"] for r in rows)
     result = {"users": args.users, "answered": sum(r["answered"] for r in rows), "wall_s": round(wall, 2),
               "p50_s": round(statistics.median(waits), 2), "p95_s": round(waits[int(0.95 * (len(waits) - 1))], 2),
-              "max_s": round(waits[-1], 2), "cores": os.cpu_count()}
+              "max_s": round(waits[-1], 2), "cores": os.cpu_count(), **memory}
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=1))
     print(json.dumps(result))

@@ -7,8 +7,10 @@ The same fixed sample of SaudiNewsNet articles as bench/distractors.py (seed 202
   - the product: `Embedder` with dtype auto (bf16 only where the CPU has it), batches of 8
     sorted by length;
   - the baseline: fp32, one chunk at a time, in article order;
-  - bf16 forced, the product's batching (to show what auto decides on this CPU).
+  - fp32 and bf16 forced, with the product's batching (to show what `auto` decides on this CPU).
 Each reports chunks/s, articles/s and its own peak resident memory (each run in a child process).
+The product's vectors are saved (bench/results/ingest-vectors.npy) as real chunk vectors for
+bench/retrieval.py.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ import resource
 import time
 from pathlib import Path
 
+import numpy as np
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from distractors import sample_articles  # noqa: E402  (bench/ is on the path when run as a script)
@@ -30,10 +34,12 @@ from rag.config import REPO_ROOT, Settings  # noqa: E402
 from rag.corpus import Article  # noqa: E402
 from rag.embedder import Embedder  # noqa: E402
 
+VECTORS = REPO_ROOT / "bench/results/ingest-vectors.npy"
+
 
 def embed(mode: str, texts: list[str], titles: list[str], queue) -> None:
     settings = Settings.load()
-    dtype = {"product": "auto", "baseline": "fp32", "bf16": "bf16"}[mode]
+    dtype = {"product": "auto", "baseline": "fp32", "fp32": "fp32", "bf16": "bf16"}[mode]
     embedder = Embedder(settings.embedder, threads=settings.threads, dtype=dtype)
     embedder.encode_documents(texts[:4], titles[:4])  # warm-up
     started = time.perf_counter()
@@ -41,7 +47,9 @@ def embed(mode: str, texts: list[str], titles: list[str], queue) -> None:
         for text, title in zip(texts, titles):
             embedder.encode_documents([text], [title], batch_size=1)
     else:
-        embedder.encode_documents(texts, titles)
+        vectors = embedder.encode_documents(texts, titles)
+        if mode == "product":
+            np.save(VECTORS, vectors)
     queue.put({"seconds": time.perf_counter() - started, "dtype": embedder.dtype,
                "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)})
 
@@ -50,7 +58,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--data", default=str(REPO_ROOT.parent / "shared/data/saudinewsnet"))
     parser.add_argument("--count", type=int, default=2000)
-    parser.add_argument("--modes", nargs="+", default=["product", "baseline", "bf16"])
+    parser.add_argument("--modes", nargs="+", default=["product", "baseline", "fp32", "bf16"])
     parser.add_argument("--out", default=str(REPO_ROOT / "bench/results/ingest.json"))
     args = parser.parse_args()
 

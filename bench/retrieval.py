@@ -1,9 +1,11 @@
 """Latency of one query against 10k, 100k and 1M chunks: exact search and HNSW.
 
-    .venv/bin/python bench/retrieval.py [--sizes 10000 100000 1000000] [--out bench/results/retrieval.json]
+    .venv/bin/python bench/retrieval.py [--sizes 10000 100000 1000000] [--ef-search 256 1024]
+                                        [--out bench/results/retrieval.json]
 
-The chunk vectors are real EmbeddingGemma vectors from the indexes the other benchmarks build
-(bench/results/distractors/index: seeds and 2,000 SaudiNewsNet articles; bench/results/xquad/index),
+The chunk vectors are real EmbeddingGemma vectors from the other benchmarks (whichever exist:
+bench/results/distractors/index, seeds and 2,000 SaudiNewsNet articles; bench/results/xquad/index;
+bench/results/ingest-vectors.npy, the SaudiNewsNet chunks bench/ingest.py embedded),
 replicated with Gaussian noise (sigma 0.02 a dimension, then renormalized) up to each size: the
 replicas are said to be synthetic. The queries are 200 real XQuAD question vectors (Arabic and
 English). Each query is searched alone, as in the product (FAISS on all cores); HNSW is the index
@@ -23,6 +25,7 @@ import faiss
 import numpy as np
 
 from rag import store as store_module
+from ttft import cpu_model  # bench/ is on the path when run as a script
 from rag.config import REPO_ROOT, Settings
 from rag.store import Store
 
@@ -35,8 +38,10 @@ def real_vectors() -> np.ndarray:
         index_dir = RESULTS / name / "index"
         if (index_dir / "CURRENT").is_file():
             parts.append(Store.load(index_dir).vectors)
+    if (RESULTS / "ingest-vectors.npy").is_file():
+        parts.append(np.load(RESULTS / "ingest-vectors.npy"))
     if not parts:
-        raise SystemExit("no benchmark index yet: run bench/xquad.py or bench/distractors.py first")
+        raise SystemExit("no benchmark vectors yet: run bench/xquad.py, bench/distractors.py or bench/ingest.py first")
     return np.vstack(parts)
 
 
@@ -67,6 +72,8 @@ def percentile(values: list[float], p: float) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
+    parser.add_argument("--ef-search", type=int, nargs="+", default=[store_module.HNSW_SEARCH_DEPTH],
+                        help="HNSW search depths to measure (default: the product's)")
     parser.add_argument("--out", default=str(RESULTS / "retrieval.json"))
     args = parser.parse_args()
 
@@ -89,15 +96,19 @@ def main() -> None:
         hnsw = store_module.build_index(vectors)
         store_module.HNSW_FROM = default_from
         row["hnsw_build_s"] = round(time.perf_counter() - started, 1)
-        hnsw_ms, hnsw_found = timed_search(hnsw, queries)
-        recall = np.mean([len(set(a[:10]) & set(b[:10])) / 10 for a, b in zip(hnsw_found, exact_found)])
-        row.update({"hnsw_p50_ms": percentile(hnsw_ms, 0.5), "hnsw_p95_ms": percentile(hnsw_ms, 0.95),
-                    "hnsw_recall@10": round(float(recall), 4), "hnsw_M": store_module.HNSW_NEIGHBOURS,
-                    "hnsw_efSearch": store_module.HNSW_SEARCH_DEPTH})
+        row["hnsw"] = []
+        for depth in args.ef_search:
+            hnsw.hnsw.efSearch = depth
+            hnsw_ms, hnsw_found = timed_search(hnsw, queries)
+            recall = np.mean([len(set(a[:10]) & set(b[:10])) / 10 for a, b in zip(hnsw_found, exact_found)])
+            row["hnsw"].append({"efSearch": depth, "p50_ms": percentile(hnsw_ms, 0.5),
+                                "p95_ms": percentile(hnsw_ms, 0.95), "recall@10": round(float(recall), 4)})
+        row["hnsw_M"] = store_module.HNSW_NEIGHBOURS
         print(json.dumps(row), flush=True)
         rows.append(row)
         del hnsw, vectors
-    result = {"benchmark": "retrieval", "cores": os.cpu_count(), "queries": len(queries), "rows": rows}
+    result = {"benchmark": "retrieval", "cpu": cpu_model(), "cores": os.cpu_count(), "queries": len(queries),
+              "rows": rows}
     Path(args.out).write_text(json.dumps(result, indent=1))
 
 

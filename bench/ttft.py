@@ -1,10 +1,14 @@
-"""Time to first token of `rag ask` in a warm process, over the seed question set.
+"""Time to first token and generation speed of `rag ask`, cold and warm, over the seed questions.
 
     .venv/bin/python bench/ttft.py [--questions tests/data/seed_questions.jsonl] [--out bench/results/ttft.json]
 
-One warm-up question loads both models and fills llama.cpp's prompt cache with the fixed prefix
-(system prompt and worked examples); then every question is asked once, in order. Questions
-refused by the evidence gate never reach the LLM and are reported apart.
+Cold: a fresh process loads the index and both models and answers one question (time to its
+first token, counted from the start). Warm: then, after the warm-up the app does at start
+(both languages' fixed prompt prefixes computed), every seed question is asked once, in order,
+in the same process. Questions refused by the evidence gate never reach the LLM and are reported
+apart. Generation speed is the LLM's tokens after the first one over the time they took; peak
+memory is this process's resident high-water mark (both models, no UI; bench/concurrent_users.py
+reports the UI's).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import statistics
 import time
 from pathlib import Path
@@ -40,20 +45,35 @@ def main() -> None:
     settings = Settings.load()
     started = time.perf_counter()
     assistant = Assistant(settings)
-    assistant.ask("What did Peskov say about the Baghdad center?")
+    loaded = time.perf_counter() - started
+    first = assistant.ask("What did the Kremlin say about working with Washington?")  # not a seed question
     cold = time.perf_counter() - started
+    assistant.warm_up()  # as the app does at start: both languages' fixed prompt prefixes ready
 
     rows = []
     for q in load_questions(Path(args.questions)):
         answer = assistant.ask(q.question, q.history)
-        rows.append({"id": q.id, "gated": answer.gated, "retried": answer.retried,
-                     **{k: round(v, 3) for k, v in answer.timings.items()}})
+        row = {"id": q.id, "lang": answer.lang, "gated": answer.gated, "retried": answer.retried,
+               **{k: round(v, 3) for k, v in answer.timings.items()}}
+        if not answer.gated:
+            stats = assistant.generator.last_stats
+            row.update({k: stats[k] for k in ("prompt_tokens", "reused_tokens", "generated_tokens")})
+            if stats["generated_tokens"] > 1:
+                row["tokens_per_s"] = round((stats["generated_tokens"] - 1) / stats["generation_s"], 2)
+        rows.append(row)
         print(f"{q.id:24s} first token {answer.timings['first_token']:6.2f} s  total {answer.timings['total']:6.2f} s"
               f"{'  (gated)' if answer.gated else ''}", flush=True)
     llm = [r for r in rows if not r["gated"]]
+    speeds = [r["tokens_per_s"] for r in llm if "tokens_per_s" in r]
     result = {
         "benchmark": "ttft", "cpu": cpu_model(), "cores": os.cpu_count(), "threads": settings.threads,
-        "questions": len(rows), "reached_llm": len(llm), "cold_start_and_first_answer_s": round(cold, 2),
+        "embedder_dtype": assistant.embedder.dtype, "questions": len(rows), "reached_llm": len(llm),
+        "cold_load_s": round(loaded, 2),
+        "cold_first_token_s": round(loaded + first.timings["first_token"], 2),
+        "cold_start_and_first_answer_s": round(cold, 2),
+        "median_tokens_per_s": round(statistics.median(speeds), 2),
+        "median_new_prompt_tokens": statistics.median(r["prompt_tokens"] - r["reused_tokens"] for r in llm),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         "median_first_token_s": round(statistics.median(r["first_token"] for r in rows), 3),
         "median_first_token_llm_s": round(statistics.median(r["first_token"] for r in llm), 3),
         "p90_first_token_llm_s": round(sorted(r["first_token"] for r in llm)[int(0.9 * (len(llm) - 1))], 3),

@@ -138,11 +138,11 @@ def answers(settings: Settings, questions: list[dict], count: int) -> dict:
         for q in sample:
             answer = assistant.ask(q[lang])
             gold = normalize(q[f"gold_{lang}"])
-            hit = bool(gold) and gold in normalize(answer.text)
+            hit = bool(gold) and gold in normalize(answer.answer)
             right += hit
             refused += answer.refused
-            rows.append({"id": q["id"], "hit": hit, "refused": answer.refused, "answer": answer.text})
-            print(f"  {lang} {q['id']} {'✓' if hit else '·'} {answer.text[:90]!r}", flush=True)
+            rows.append({"id": q["id"], "hit": hit, "refused": answer.refused, "answer": answer.answer})
+            print(f"  {lang} {q['id']} {'✓' if hit else '·'} {answer.answer[:90]!r}", flush=True)
         results[lang] = {"questions": count, "contains_gold": round(right / count, 3),
                          "refused": round(refused / count, 3), "rows": rows}
     return results
@@ -164,8 +164,8 @@ def main() -> None:
 
     if args.grid:
         grid(store, questions, vectors)
-    fusions = {"dense": Fusion(weight=0.0, article_weight=0.0), "dense+article": Fusion(weight=0.0),
-               "bm25": Fusion(dense=False), "hybrid": Fusion()}
+    fusions = {"dense": Fusion(weight=0.0, article_weight=0.0), "dense+article": Fusion(weight=0.0, article_weight=0.3),
+               "bm25": Fusion(dense=False), "hybrid": Fusion(), "hybrid+article": Fusion(article_weight=0.3)}
     result = {"benchmark": "xquad", "paragraphs": len(paragraphs), "questions": len(questions),
               "chunks": len(store.chunks), "fusion": Fusion().__dict__,
               "retrieval": retrieval(store, questions, vectors, fusions)}
