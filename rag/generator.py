@@ -163,21 +163,29 @@ class Generator:
         while n < min(len(prompt), len(fixed_tokens)) and prompt[n] == fixed_tokens[n]:
             n += 1
         prefix = tuple(prompt[:n])
-        if n == 0 or self._common_length(prompt) >= n:
+        if n == 0:
             return
+        held = self._common_length(prompt) >= n
         ctx = self.llm._ctx.ctx
         if prefix in self.prefix_states:
-            data = self.prefix_states[prefix]
             self.prefix_states.move_to_end(prefix)
-            self.llm._ctx.kv_cache_seq_rm(-1, 0, -1)
-            buffer = (ctypes.c_uint8 * len(data)).from_buffer_copy(data)
-            if not llama_cpp.llama_state_seq_set_data(ctx, buffer, len(data), 0):
-                raise GeneratorError("llama.cpp could not restore a saved prompt prefix")
-            self.llm.input_ids[:n] = prefix
-            self.llm.n_tokens = n
+            if not held:
+                data = self.prefix_states[prefix]
+                self.llm._ctx.kv_cache_seq_rm(-1, 0, -1)
+                buffer = (ctypes.c_uint8 * len(data)).from_buffer_copy(data)
+                if not llama_cpp.llama_state_seq_set_data(ctx, buffer, len(data), 0):
+                    raise GeneratorError("llama.cpp could not restore a saved prompt prefix")
+                self.llm.input_ids[:n] = prefix
+                self.llm.n_tokens = n
             return
-        self.llm.reset()
-        self.llm.eval(list(prefix))
+        # First use of this prefix: compute it, or cut the memory back to it when it holds the
+        # prefix and more (a question before), and keep a copy of exactly the prefix.
+        if held:
+            self.llm._ctx.kv_cache_seq_rm(-1, n, -1)
+            self.llm.n_tokens = n
+        else:
+            self.llm.reset()
+            self.llm.eval(list(prefix))
         size = llama_cpp.llama_state_seq_get_size(ctx, 0)
         buffer = (ctypes.c_uint8 * size)()
         written = llama_cpp.llama_state_seq_get_data(ctx, buffer, size, 0)

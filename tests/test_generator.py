@@ -15,6 +15,7 @@ def answer(generator, question: str, lang: str, keep_prefix: bool = True) -> str
 
 def test_each_language_prefix_is_computed_once_and_restored_exactly(assistant):
     generator = assistant.generator
+    answer(generator, "Who is the Kremlin spokesman?", "en")  # memory: the English prefix and more
     generator.prefix_states.clear()
     assistant.warm_up()
     assert len(generator.prefix_states) == 2
