@@ -140,13 +140,7 @@ class Generator:
 
     def _common_length(self, tokens: list[int]) -> int:
         """How many leading tokens of `tokens` the model's memory holds already."""
-        held = self.llm.input_ids[:self.llm.n_tokens]
-        n = 0
-        for a, b in zip(held, tokens):
-            if a != b:
-                break
-            n += 1
-        return n
+        return self.llm.longest_token_prefix(self.llm.input_ids[:self.llm.n_tokens], tokens)
 
     def _load_prefix(self, prompt: list[int], fixed: list[dict]) -> None:
         """Put the model's memory at the prompt's fixed prefix (system prompt and examples of the
@@ -158,10 +152,7 @@ class Generator:
         save_state would also copy a 300 MB logits buffer."""
         import llama_cpp
 
-        fixed_tokens = self._tokens(self.formatter(messages=fixed))
-        n = 0
-        while n < min(len(prompt), len(fixed_tokens)) and prompt[n] == fixed_tokens[n]:
-            n += 1
+        n = self.llm.longest_token_prefix(prompt, self._tokens(self.formatter(messages=fixed)))
         prefix = tuple(prompt[:n])
         if n == 0:
             return
