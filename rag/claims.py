@@ -30,6 +30,10 @@ SUPPORT_MIN = 0.35
 SHORT_CLAIM_WORDS = 8
 # A passage the model cited is kept when it is at most this much less similar than the best one.
 CITATION_MARGIN = 0.05
+# A passage sentence longer than this many words is also compared in overlapping windows of
+# WINDOW_WORDS: a short claim scores low against a long sentence that says much besides it.
+LONG_SENTENCE_WORDS = 24
+WINDOW_WORDS = 12
 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 # Spelled-out magnitudes, compared across languages (after rag.arabic.normalize).
@@ -90,10 +94,23 @@ class CheckedAnswer:
 
 
 def evidence_sentences(passages: list[Passage]) -> list[Evidence]:
-    """The passages' sentences, less those that speak to the assistant (rag.injection)."""
+    """The passages' sentences, less those that speak to the assistant (rag.injection); a long
+    sentence is followed by its word windows."""
     return [Evidence(n, p.text[s:e], p.start + s, p.start + e)
-            for n, p in enumerate(passages, 1) for s, e in sentence_spans(p.text)
-            if not is_instruction(p.text[s:e])]
+            for n, p in enumerate(passages, 1) for sentence in sentence_spans(p.text)
+            if not is_instruction(p.text[sentence[0]:sentence[1]])
+            for s, e in [sentence, *word_windows(p.text, *sentence)]]
+
+
+def word_windows(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Spans of WINDOW_WORDS words, each overlapping the one before by half, over a sentence of
+    more than LONG_SENTENCE_WORDS words; none for a shorter one."""
+    words = [m.span() for m in re.finditer(r"\S+", text[start:end])]
+    if len(words) <= LONG_SENTENCE_WORDS:
+        return []
+    step = WINDOW_WORDS // 2
+    firsts = range(0, len(words) - step, step)
+    return [(start + words[i][0], start + words[min(i + WINDOW_WORDS, len(words)) - 1][1]) for i in firsts]
 
 
 def missing_facts(sentence: str, passage_text: str, question: str = "") -> list[str]:

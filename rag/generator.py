@@ -116,9 +116,11 @@ class Generator:
             self._load_prefix(prompt, messages[:fixed])
         reused = self._common_length(prompt)
         started = time.perf_counter()
+        # No repeat penalty: an answer should copy names and words from the sources and the
+        # question, which a penalty on recent tokens discourages.
         parts = self.llm.create_completion(
             prompt=prompt, stream=True, temperature=0.0, top_k=1, max_tokens=max_tokens,
-            repeat_penalty=1.05, stop=formatted.stop, stopping_criteria=formatted.stopping_criteria)
+            repeat_penalty=1.0, stop=formatted.stop, stopping_criteria=formatted.stopping_criteria)
         if start:
             yield start
         first = None

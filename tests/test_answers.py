@@ -150,3 +150,13 @@ def test_claim_check_drops_unsupported_sentences_and_refuses_when_nothing_is_lef
     assert (answer.supported, answer.unsupported) == (1, 1)
     invented, _ = _checked(assistant, question, "Brent crude cost $71.00 a barrel in 2014 [2].")
     assert invented.refused and invented.answer == "The articles do not say." and not invented.citations
+
+
+def test_claim_check_finds_a_short_claim_inside_a_long_sentence(assistant):
+    # The White House sentence runs to 37 words about other things first; compared whole, the
+    # real embedder scores this right answer under the support threshold, so it was refused.
+    question = "من هو المتحدث باسم البيت الأبيض؟"
+    answer, _ = _checked(assistant, question, "المتحدث باسم البيت الأبيض هو جوش إيرنست [1].")
+    assert not answer.refused and answer.supported == 1
+    [citation] = answer.citations
+    assert "جوش إيرنست" in citation.quote and len(citation.quote.split()) <= 12

@@ -74,3 +74,19 @@ def test_names_match_across_scripts():
 def test_spelled_out_magnitudes_are_numbers_too():
     assert claims.missing_facts("سيخدم المركز نحو مليون نسمة", "قال بيسكوف إن المركز مفتوح للجميع") == ["million"]
     assert claims.missing_facts("It serves about a million people", "يخدم المشروع نحو مليون نسمة") == []
+
+
+def test_long_sentences_are_also_compared_in_overlapping_word_windows():
+    sentence = " ".join(f"w{i}" for i in range(30)) + "."
+    text = "قبل. " + sentence
+    start = text.index("w0")
+    windows = claims.word_windows(text, start, len(text))
+    pieces = [text[s:e] for s, e in windows]
+    assert pieces[0] == " ".join(f"w{i}" for i in range(12))
+    assert pieces[1].startswith("w6 ") and pieces[-1].endswith("w29.")
+    assert all(len(p.split()) <= claims.WINDOW_WORDS for p in pieces)
+    assert claims.word_windows(text, 0, 4) == []  # a short sentence: none
+    passage = Passage("a", "t", 50, 50 + len(text), text, 0.5)
+    evidence = claims.evidence_sentences([passage])
+    assert [e.text for e in evidence] == ["قبل.", sentence, *pieces]
+    assert all(text[e.start - 50:e.end - 50] == e.text for e in evidence)

@@ -19,6 +19,10 @@ def test_seed_question_set_is_complete():
     assert sum(not q.answerable for q in questions) >= 8
     assert sum(bool(q.history) for q in questions) >= 6
     assert sum(q.lang == "en" and q.answerable for q in questions) >= 10  # cross-lingual
+    # An answer that only restates its question must not pass ("depart" once matched the
+    # question's own "State Department").
+    restating = [q.id for q in questions if q.answerable and keywords_match(q.question, q.any_of)]
+    assert not restating
 
 
 def test_keyword_matching_normalizes_arabic():
@@ -33,14 +37,14 @@ def test_seed_set_meets_its_floors(assistant):
     summary = run(questions, lambda q: assistant.ask(q.question, q.history).to_json(), results.append)
     print(json.dumps(summary))
     # Measured (README, "Quality"): hit@1 1.0, hit@5 1.0, refusal 0.91, citation precision 0.91,
-    # answer accuracy 0.64, sentences supported 0.87. Greedy decoding still varies a little with
+    # answer accuracy 0.69, sentences supported 0.92. Greedy decoding still varies a little with
     # llama.cpp's prompt cache state, so the floors sit a few questions under.
     assert summary["hit@5"] >= 0.95
     assert summary["hit@1"] >= 0.95
     assert summary["refusal_accuracy"] >= 0.8
     assert summary["citation_precision"] >= 0.85
-    assert summary["answer_accuracy"] >= 0.54
-    assert summary["sentences_supported"] >= 0.7
+    assert summary["answer_accuracy"] >= 0.59
+    assert summary["sentences_supported"] >= 0.8
     assert all(r["timings"]["first_token"] <= r["timings"]["total"] for r in results)
 
 
