@@ -1,15 +1,19 @@
-"""Latency of one query against 10k, 100k and 1M chunks: exact search and HNSW.
+"""Latency of one query against 10k, 100k and 1M chunks: exact search, the inverted file the
+product builds past APPROXIMATE_FROM, and an HNSW graph for comparison.
 
-    .venv/bin/python bench/retrieval.py [--sizes 10000 100000 1000000] [--ef-search 256 1024]
-                                        [--out bench/results/retrieval.json]
+    .venv/bin/python bench/retrieval.py [--sizes 10000 100000 1000000] [--synthetic copies|mixtures]
+                                        [--nprobe 16 64] [--ef-search 256 1024] [--no-hnsw]
+                                        [--out bench/results/retrieval-copies.json]
 
 The chunk vectors are real EmbeddingGemma vectors from the other benchmarks (whichever exist:
 bench/results/distractors/index, seeds and 2,000 SaudiNewsNet articles; bench/results/xquad/index;
-bench/results/ingest-vectors.npy, the SaudiNewsNet chunks bench/ingest.py embedded),
-replicated with Gaussian noise (sigma 0.02 a dimension, then renormalized) up to each size: the
-replicas are said to be synthetic. The queries are 200 real XQuAD question vectors (Arabic and
-English). Each query is searched alone, as in the product (FAISS on all cores); HNSW is the index
-rag.store builds past HNSW_FROM, with its recall@10 against exact search.
+bench/results/ingest-vectors.npy, the SaudiNewsNet chunks bench/ingest.py embedded), made up to
+each size with synthetic vectors: `copies` (a real vector plus Gaussian noise, sigma 0.02 a
+dimension, renormalized: tight clusters of near-ties, as many copies as it takes) or `mixtures`
+(a random blend of two real vectors plus the same noise: spread out, no clusters). The queries
+are 200 real XQuAD question vectors (Arabic and English). Each query is searched alone, as in
+the product (FAISS on all cores), and each approximate index is scored by recall@10 against
+exact search.
 """
 
 from __future__ import annotations
@@ -45,12 +49,16 @@ def real_vectors() -> np.ndarray:
     return np.vstack(parts)
 
 
-def replicate(base: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
+def replicate(base: np.ndarray, size: int, rng: np.random.Generator, kind: str = "copies") -> np.ndarray:
     out = np.empty((size, base.shape[1]), dtype=np.float32)
     out[:min(size, len(base))] = base[:size]
     for start in range(len(base), size, 50_000):
         n = min(50_000, size - start)
-        batch = base[rng.integers(0, len(base), n)] + rng.normal(0, 0.02, (n, base.shape[1])).astype(np.float32)
+        batch = base[rng.integers(0, len(base), n)]
+        if kind == "mixtures":
+            share = rng.uniform(0.2, 0.8, (n, 1)).astype(np.float32)
+            batch = share * batch + (1 - share) * base[rng.integers(0, len(base), n)]
+        batch = batch + rng.normal(0, 0.02, (n, base.shape[1])).astype(np.float32)
         out[start:start + n] = batch / np.linalg.norm(batch, axis=1, keepdims=True)
     return out
 
@@ -69,13 +77,22 @@ def percentile(values: list[float], p: float) -> float:
     return round(sorted(values)[min(len(values) - 1, int(p * len(values)))], 2)
 
 
+def recall_at_10(found: np.ndarray, exact: np.ndarray) -> float:
+    return round(float(np.mean([len(set(a[:10]) & set(b[:10])) / 10 for a, b in zip(found, exact)])), 4)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
-    parser.add_argument("--ef-search", type=int, nargs="+", default=[store_module.HNSW_SEARCH_DEPTH],
-                        help="HNSW search depths to measure (default: the product's)")
-    parser.add_argument("--out", default=str(RESULTS / "retrieval.json"))
+    parser.add_argument("--synthetic", choices=["copies", "mixtures"], default="copies")
+    parser.add_argument("--nprobe", type=int, nargs="+", default=[store_module.IVF_PROBES],
+                        help="inverted-file lists probed a query (default: the product's)")
+    parser.add_argument("--ef-search", type=int, nargs="+", default=[256],
+                        help="HNSW search depths to measure")
+    parser.add_argument("--no-hnsw", action="store_true", help="skip the HNSW comparison")
+    parser.add_argument("--out", help="default: bench/results/retrieval-SYNTHETIC.json")
     args = parser.parse_args()
+    args.out = args.out or str(RESULTS / f"retrieval-{args.synthetic}.json")
 
     faiss.omp_set_num_threads(Settings.load().threads)
     rng = np.random.default_rng(2026)
@@ -84,29 +101,40 @@ def main() -> None:
     queries = np.vstack([np.load(xquad / f"queries-{lang}.npy")[:100] for lang in ("ar", "en")])
     rows = []
     for size in args.sizes:
-        vectors = replicate(base, size, rng)
+        vectors = replicate(base, size, rng, args.synthetic)
         exact = faiss.IndexFlatIP(vectors.shape[1])
         exact.add(vectors)
         exact_ms, exact_found = timed_search(exact, queries)
-        row = {"chunks": size, "real_vectors": min(size, len(base)), "dim": vectors.shape[1],
+        row = {"chunks": size, "real_vectors": min(size, len(base)), "synthetic": args.synthetic,
+               "dim": vectors.shape[1],
                "exact_p50_ms": percentile(exact_ms, 0.5), "exact_p95_ms": percentile(exact_ms, 0.95)}
         del exact
         started = time.perf_counter()
-        store_module.HNSW_FROM, default_from = 0, store_module.HNSW_FROM
-        hnsw = store_module.build_index(vectors)
-        store_module.HNSW_FROM = default_from
-        row["hnsw_build_s"] = round(time.perf_counter() - started, 1)
-        row["hnsw"] = []
-        for depth in args.ef_search:
-            hnsw.hnsw.efSearch = depth
-            hnsw_ms, hnsw_found = timed_search(hnsw, queries)
-            recall = np.mean([len(set(a[:10]) & set(b[:10])) / 10 for a, b in zip(hnsw_found, exact_found)])
-            row["hnsw"].append({"efSearch": depth, "p50_ms": percentile(hnsw_ms, 0.5),
-                                "p95_ms": percentile(hnsw_ms, 0.95), "recall@10": round(float(recall), 4)})
-        row["hnsw_M"] = store_module.HNSW_NEIGHBOURS
+        store_module.APPROXIMATE_FROM, default_from = 0, store_module.APPROXIMATE_FROM
+        ivf = store_module.build_index(vectors)
+        store_module.APPROXIMATE_FROM = default_from
+        row["ivf"] = {"lists": ivf.nlist, "build_s": round(time.perf_counter() - started, 1), "runs": []}
+        for probes in args.nprobe:
+            ivf.nprobe = probes
+            ms, found = timed_search(ivf, queries)
+            row["ivf"]["runs"].append({"nprobe": probes, "p50_ms": percentile(ms, 0.5),
+                                       "p95_ms": percentile(ms, 0.95), "recall@10": recall_at_10(found, exact_found)})
+        del ivf
+        if not args.no_hnsw:
+            started = time.perf_counter()
+            hnsw = faiss.IndexHNSWFlat(vectors.shape[1], 32, faiss.METRIC_INNER_PRODUCT)
+            hnsw.hnsw.efConstruction = 40
+            hnsw.add(vectors)
+            row["hnsw"] = {"M": 32, "efConstruction": 40, "build_s": round(time.perf_counter() - started, 1), "runs": []}
+            for depth in args.ef_search:
+                hnsw.hnsw.efSearch = depth
+                ms, found = timed_search(hnsw, queries)
+                row["hnsw"]["runs"].append({"efSearch": depth, "p50_ms": percentile(ms, 0.5),
+                                            "p95_ms": percentile(ms, 0.95), "recall@10": recall_at_10(found, exact_found)})
+            del hnsw
         print(json.dumps(row), flush=True)
         rows.append(row)
-        del hnsw, vectors
+        del vectors
     result = {"benchmark": "retrieval", "cpu": cpu_model(), "cores": os.cpu_count(), "queries": len(queries),
               "rows": rows}
     Path(args.out).write_text(json.dumps(result, indent=1))

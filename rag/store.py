@@ -30,24 +30,43 @@ from rag.chunking import Chunk
 FORMAT = 1
 POINTER = "CURRENT"
 
-# Exact search up to this many chunks, an HNSW graph past it (bench/retrieval.py, 768-d, two
-# cores: exact search takes 3.7 ms at p95 over 10k chunks but 45-48 ms over 100k; HNSW at 100k
-# answers in 2 ms at p95 with recall@10 0.98 at efSearch 256, 0.93 at 128).
-HNSW_FROM = 100_000
-HNSW_NEIGHBOURS = 32
-HNSW_SEARCH_DEPTH = 256  # efSearch
+# Exact search up to this many chunks, an inverted file (IVF-Flat) past it. bench/retrieval.py,
+# 768-d, two cores: exact search takes 3 ms at p95 over 10k chunks, 25-48 ms over 100k and
+# 250 ms over 1M. An HNSW graph answered in 1-7 ms but found only 0.70-0.89 of the exact top 10
+# at 1M; the inverted file, probing 64 of its lists, finds 0.99+ within a few ms (BENCHMARKS.md).
+APPROXIMATE_FROM = 100_000
+IVF_PROBES = 64  # lists searched a query (nprobe)
+IVF_TRAINING_PER_LIST = 64  # k-means sample: this many vectors a list at most
+
+
+def ivf_lists(count: int) -> int:
+    """Lists of an inverted file over `count` vectors: about 4 sqrt(count), a power of two
+    (1,024 at 100k, 4,096 at 1M)."""
+    return 1 << round(np.log2(4 * np.sqrt(count)))
 
 
 def build_index(vectors: np.ndarray) -> faiss.Index:
-    """Inner-product index over unit vectors: exact while small, HNSW when large."""
-    if len(vectors) < HNSW_FROM:
-        index = faiss.IndexFlatIP(vectors.shape[1])
+    """Inner-product index over unit vectors: exact while small, an inverted file when large."""
+    dim = vectors.shape[1]
+    if len(vectors) < APPROXIMATE_FROM:
+        index = faiss.IndexFlatIP(dim)
     else:
-        index = faiss.IndexHNSWFlat(vectors.shape[1], HNSW_NEIGHBOURS, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efConstruction = 40
-        index.hnsw.efSearch = HNSW_SEARCH_DEPTH
+        lists = ivf_lists(len(vectors))
+        index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, lists, faiss.METRIC_INNER_PRODUCT)
+        sample = np.random.default_rng(0).permutation(len(vectors))[:lists * IVF_TRAINING_PER_LIST]
+        index.train(vectors[np.sort(sample)])
+        index.nprobe = IVF_PROBES
     index.add(vectors)
     return index
+
+
+def index_vectors(index: faiss.Index) -> np.ndarray:
+    """All vectors of an index, in row order."""
+    if not index.ntotal:
+        return np.zeros((0, index.d), dtype=np.float32)
+    if isinstance(index, faiss.IndexIVF):
+        index.make_direct_map()  # an inverted file finds a row's vector only through this map
+    return index.reconstruct_n(0, index.ntotal)
 
 
 class StoreError(RuntimeError):
@@ -186,8 +205,7 @@ class Store:
             with open(version / "chunks.jsonl", encoding="utf-8") as f:
                 chunks = [Chunk(**json.loads(line)) for line in f if line.strip()]
             index = faiss.read_index(str(version / "faiss.index"))
-            vectors = index.reconstruct_n(0, index.ntotal) if index.ntotal else \
-                np.zeros((0, index.d), dtype=np.float32)
+            vectors = index_vectors(index)
         except StoreError:
             raise
         except Exception as exc:  # any damage: missing file, truncated JSON, bad FAISS data

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from rag.chunking import Chunk
-from rag.store import Store, StoreError
+from rag.store import Store, StoreError, ivf_lists
 
 EMBEDDER = {"name": "test", "dim": 4, "fingerprint": "abc", "document_format": "x"}
 CHUNKER = {"max_tokens": 10, "overlap_sentences": 1, "version": 1}
@@ -77,19 +77,23 @@ def test_index_from_another_embedder_or_chunker_is_refused(tmp_path):
     assert json.loads((version / "manifest.json").read_text())["embedder"] == EMBEDDER
 
 
-def test_large_index_switches_to_hnsw_and_survives_a_save(tmp_path, monkeypatch):
-    monkeypatch.setattr("rag.store.HNSW_FROM", 50)
+def test_large_index_switches_to_an_inverted_file_and_survives_a_save(tmp_path, monkeypatch):
+    monkeypatch.setattr("rag.store.APPROXIMATE_FROM", 500)
+    monkeypatch.setattr("rag.store.IVF_PROBES", 128)  # every list: the same results as exact search
     rng = np.random.default_rng(0)
-    vectors = rng.normal(size=(60, 4)).astype(np.float32)
+    vectors = rng.normal(size=(600, 4)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     store = Store.empty(EMBEDDER, CHUNKER)
-    store.add([Chunk(f"a{i}", 0, 0, 4, "text", "title") for i in range(60)], vectors,
-              {f"a{i}": {"hash": str(i)} for i in range(60)})
-    assert "HNSW" in type(store.index).__name__
+    store.add([Chunk(f"a{i}", 0, 0, 4, "text", "title") for i in range(600)], vectors,
+              {f"a{i}": {"hash": str(i)} for i in range(600)})
+    assert type(store.index).__name__ == "IndexIVFFlat" and store.index.nlist == ivf_lists(600) == 128
     store.save(tmp_path)
     loaded = Store.load(tmp_path)
-    assert "HNSW" in type(loaded.index).__name__ and np.allclose(loaded.vectors, vectors)
-    [(chunk, score)] = loaded.search(vectors[7], 1)
-    assert chunk.article_id == "a7" and score == pytest.approx(1.0, abs=1e-5)
-    loaded.remove_articles({f"a{i}" for i in range(20)})  # back under the size: exact again
+    assert type(loaded.index).__name__ == "IndexIVFFlat" and loaded.index.nprobe == 128
+    assert np.allclose(loaded.vectors, vectors)
+    exact = vectors @ vectors[7]
+    found = loaded.search(vectors[7], 10)
+    assert [c.article_id for c, _ in found] == [f"a{i}" for i in np.argsort(-exact)[:10]]
+    assert found[0][1] == pytest.approx(1.0, abs=1e-5)
+    loaded.remove_articles({f"a{i}" for i in range(200)})  # back under the size: exact again
     assert type(loaded.index).__name__ == "IndexFlatIP"
