@@ -1,7 +1,8 @@
 """Claim check: which passage sentence, if any, supports each sentence of an answer.
 
-For every answer sentence, every sentence of the passages given to the LLM is scored by
-embedding similarity (answer sentence as query, passage sentence as document). A passage can
+For every answer sentence, every sentence of the passages given to the LLM (and word windows
+of the long ones) is scored by embedding similarity (answer sentence as query, passage sentence
+as document), or by the share of its words when it copies one. A passage can
 support the sentence only if it holds the sentence's numbers and most of its names (names
 compared across scripts, rag.names). The best such passage is the sentence's citation, unless
 the model cited one nearly as close; its best sentence is the quote shown to the user. A
@@ -34,6 +35,11 @@ CITATION_MARGIN = 0.05
 # WINDOW_WORDS: a short claim scores low against a long sentence that says much besides it.
 LONG_SENTENCE_WORDS = 24
 WINDOW_WORDS = 12
+# An answer sentence of at least COPY_MIN_WORDS words, this share of them in one passage
+# sentence, is copied from it (after Arabic normalization): that sentence supports it at least
+# as strongly as the share, whatever the embeddings say.
+COPIED_SHARE = 0.8
+COPY_MIN_WORDS = 3
 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 # Spelled-out magnitudes, compared across languages (after rag.arabic.normalize).
@@ -113,6 +119,22 @@ def word_windows(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return [(start + words[i][0], start + words[min(i + WINDOW_WORDS, len(words)) - 1][1]) for i in firsts]
 
 
+def copied_shares(claims: list[Claim], evidence: list[Evidence]) -> np.ndarray:
+    """(claims, evidence) matrix: the share of a claim's words in an evidence sentence where it
+    reaches COPIED_SHARE, else 0."""
+    shares = np.zeros((len(claims), len(evidence)), dtype=np.float32)
+    evidence_words = [set(normalize(e.text).split()) for e in evidence]
+    for i, claim in enumerate(claims):
+        words = normalize(claim.sentence).split()
+        if len(words) < COPY_MIN_WORDS:
+            continue
+        for j, known in enumerate(evidence_words):
+            share = sum(w in known for w in words) / len(words)
+            if share >= COPIED_SHARE:
+                shares[i, j] = share
+    return shares
+
+
 def missing_facts(sentence: str, passage_text: str, question: str = "") -> list[str]:
     """Numbers of `sentence` that `passage_text` lacks, and its names too when most of them
     are lacking (a translated title like "White House" cannot be matched by spelling, so one
@@ -145,7 +167,8 @@ def check(answer: str, passages: list[Passage], question: str,
     # A short answer ("Saudi Arabia [1].") says little alone: it is compared with the question.
     texts = [c.sentence if len(c.sentence.split()) >= SHORT_CLAIM_WORDS else f"{question}\n{c.sentence}"
              for c in claims]
-    similarity = embed_sentences(texts) @ embed_evidence(evidence).T
+    similarity = np.maximum(embed_sentences(texts) @ embed_evidence(evidence).T,
+                            copied_shares(claims, evidence))
     for claim, row in zip(claims, similarity):
         _support(claim, row, evidence, passages, question)
     text = " ".join(_with_marker(c) for c in claims if c.n is not None)
@@ -159,8 +182,8 @@ def check(answer: str, passages: list[Passage], question: str,
 def _support(claim: Claim, row: np.ndarray, evidence: list[Evidence], passages: list[Passage],
              question: str) -> None:
     best: dict[int, int] = {}  # passage number -> index of its sentence closest to the claim
-    for j, e in enumerate(evidence):
-        if e.n not in best or row[j] > row[best[e.n]]:
+    for j, e in enumerate(evidence):  # on a tie the shorter (a window of a long sentence) quotes better
+        if e.n not in best or (row[j], -len(e.text)) > (row[best[e.n]], -len(evidence[best[e.n]].text)):
             best[e.n] = j
     holding = {}
     for n in best:
