@@ -52,11 +52,16 @@ def user_message(question: str, passages) -> str:
 
 def fixed_messages(lang: str) -> list[dict]:
     """The system prompt and worked examples of a language: the start of every prompt in it."""
+    return [dict(message) for message in _fixed_messages(lang)]
+
+
+@lru_cache(maxsize=None)
+def _fixed_messages(lang: str) -> tuple[dict, ...]:
     messages = [{"role": "system", "content": template(f"system_{lang}.txt")}]
     for example in json.loads(template(f"examples_{lang}.json")):
         messages.append({"role": "user", "content": user_message(example["question"], example["sources"])})
         messages.append({"role": "assistant", "content": example["answer"]})
-    return messages
+    return tuple(messages)
 
 
 def build_messages(question: str, passages: list[Passage], lang: str,
@@ -96,6 +101,7 @@ class Generator:
             bos_token=self.llm._model.token_get_text(bos) if bos != -1 else "")
         # The model's memory (KV cache) of each fixed prompt prefix, by its tokens, newest last.
         self.prefix_states: OrderedDict[tuple[int, ...], bytes] = OrderedDict()
+        self._fixed_tokens: dict[tuple[tuple[str, str], ...], list[int]] = {}  # fixed messages -> tokens
         self.last_stats: dict = {}  # tokens and seconds of the last answer, for the benchmarks
 
     def count_tokens(self, text: str) -> int:
@@ -154,7 +160,10 @@ class Generator:
         save_state would also copy a 300 MB logits buffer."""
         import llama_cpp
 
-        n = self.llm.longest_token_prefix(prompt, self._tokens(self.formatter(messages=fixed)))
+        key = tuple((m["role"], m["content"]) for m in fixed)
+        if key not in self._fixed_tokens:  # formatted and tokenized once, not every question
+            self._fixed_tokens[key] = self._tokens(self.formatter(messages=fixed))
+        n = self.llm.longest_token_prefix(prompt, self._fixed_tokens[key])
         prefix = tuple(prompt[:n])
         if n == 0:
             return
