@@ -181,9 +181,12 @@ def check(answer: str, passages: list[Passage], question: str,
 
 def _support(claim: Claim, row: np.ndarray, evidence: list[Evidence], passages: list[Passage],
              question: str) -> None:
+    def closeness(j: int) -> tuple[float, int]:  # on a tie the shorter (a window) quotes better
+        return row[j], -len(evidence[j].text)
+
     best: dict[int, int] = {}  # passage number -> index of its sentence closest to the claim
-    for j, e in enumerate(evidence):  # on a tie the shorter (a window of a long sentence) quotes better
-        if e.n not in best or (row[j], -len(e.text)) > (row[best[e.n]], -len(evidence[best[e.n]].text)):
+    for j, e in enumerate(evidence):
+        if e.n not in best or closeness(j) > closeness(best[e.n]):
             best[e.n] = j
     holding = {}
     for n in best:
