@@ -24,6 +24,7 @@ import os
 import statistics
 import time
 from pathlib import Path
+from typing import Callable
 
 import faiss
 import numpy as np
@@ -81,6 +82,18 @@ def recall_at_10(found: np.ndarray, exact: np.ndarray) -> float:
     return round(float(np.mean([len(set(a[:10]) & set(b[:10])) / 10 for a, b in zip(found, exact)])), 4)
 
 
+def runs(index: faiss.Index, setting: str, values: list[int], apply: Callable[[int], None],
+         queries: np.ndarray, exact_found: np.ndarray) -> list[dict]:
+    """Latency and recall@10 of an approximate index at each value of its search setting."""
+    measured = []
+    for value in values:
+        apply(value)
+        ms, found = timed_search(index, queries)
+        measured.append({setting: value, "p50_ms": percentile(ms, 0.5), "p95_ms": percentile(ms, 0.95),
+                         "recall@10": recall_at_10(found, exact_found)})
+    return measured
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
@@ -113,24 +126,18 @@ def main() -> None:
         store_module.APPROXIMATE_FROM, default_from = 0, store_module.APPROXIMATE_FROM
         ivf = store_module.build_index(vectors)
         store_module.APPROXIMATE_FROM = default_from
-        row["ivf"] = {"lists": ivf.nlist, "build_s": round(time.perf_counter() - started, 1), "runs": []}
-        for probes in args.nprobe:
-            ivf.nprobe = probes
-            ms, found = timed_search(ivf, queries)
-            row["ivf"]["runs"].append({"nprobe": probes, "p50_ms": percentile(ms, 0.5),
-                                       "p95_ms": percentile(ms, 0.95), "recall@10": recall_at_10(found, exact_found)})
+        row["ivf"] = {"lists": ivf.nlist, "build_s": round(time.perf_counter() - started, 1),
+                      "runs": runs(ivf, "nprobe", args.nprobe, lambda v: setattr(ivf, "nprobe", v),
+                                   queries, exact_found)}
         del ivf
         if not args.no_hnsw:
             started = time.perf_counter()
             hnsw = faiss.IndexHNSWFlat(vectors.shape[1], 32, faiss.METRIC_INNER_PRODUCT)
             hnsw.hnsw.efConstruction = 40
             hnsw.add(vectors)
-            row["hnsw"] = {"M": 32, "efConstruction": 40, "build_s": round(time.perf_counter() - started, 1), "runs": []}
-            for depth in args.ef_search:
-                hnsw.hnsw.efSearch = depth
-                ms, found = timed_search(hnsw, queries)
-                row["hnsw"]["runs"].append({"efSearch": depth, "p50_ms": percentile(ms, 0.5),
-                                            "p95_ms": percentile(ms, 0.95), "recall@10": recall_at_10(found, exact_found)})
+            row["hnsw"] = {"M": 32, "efConstruction": 40, "build_s": round(time.perf_counter() - started, 1),
+                           "runs": runs(hnsw, "efSearch", args.ef_search, lambda v: setattr(hnsw.hnsw, "efSearch", v),
+                                        queries, exact_found)}
             del hnsw
         print(json.dumps(row), flush=True)
         rows.append(row)
