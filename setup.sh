@@ -27,9 +27,24 @@ fi
 PIP=(.venv/bin/python -m pip --disable-pip-version-check -q)
 # torch first, from the CPU wheel: otherwise a dependency would pull the multi-GB CUDA build.
 "${PIP[@]}" install torch==2.13.0
-# llama-cpp-python compiles from source (about 11 minutes on 2 cores, cached by pip afterwards).
-CMAKE_BUILD_PARALLEL_LEVEL=${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)} \
-  "${PIP[@]}" install -c constraints.txt -e ".[test]"
+# llama-cpp-python compiles from source (about 11 minutes on 2 cores) for this CPU's own
+# instructions (-march=native): a wheel built on another CPU can die here with "illegal
+# instruction", and pip's cache does not tell CPUs apart. So the wheel is built once per CPU
+# (keyed by its flags) into our own cache, and installed from there.
+LLAMA=$(grep -m1 '^llama_cpp_python==' constraints.txt)
+CPU_KEY=$(grep -m1 '^flags' /proc/cpuinfo 2>/dev/null | sha256sum | cut -c1-16)
+WHEELS="${XDG_CACHE_HOME:-$HOME/.cache}/rag-news/wheels/$CPU_KEY"
+if ! ls "$WHEELS"/llama_cpp_python-*.whl >/dev/null 2>&1; then
+  echo "setup: compiling $LLAMA for this CPU (about 11 minutes on 2 cores, once)" >&2
+  CMAKE_BUILD_PARALLEL_LEVEL=${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)} \
+    "${PIP[@]}" wheel --no-deps --no-cache-dir -w "$WHEELS" "$LLAMA"
+fi
+# A .venv made on another CPU gets this CPU's build.
+if [ -d .venv/lib/python3.11/site-packages/llama_cpp ] && [ "$(cat .venv/llama-cpu 2>/dev/null)" != "$CPU_KEY" ]; then
+  "${PIP[@]}" install --no-deps --force-reinstall "$WHEELS"/llama_cpp_python-*.whl
+fi
+"${PIP[@]}" install -c constraints.txt --find-links "$WHEELS" -e ".[test]"
+echo "$CPU_KEY" > .venv/llama-cpu
 
 export HF_HUB_OFFLINE=1
 .venv/bin/rag setup
