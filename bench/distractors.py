@@ -6,8 +6,9 @@ A fixed sample (seed 2026) of SaudiNewsNet articles from ../shared/data/saudinew
 next to seeds/ into bench/results/distractors/index, in batches of 250 through the product's
 incremental ingest, so an interrupted run goes on where it stopped. Then the seed questions are
 asked retrieval-only (as `rag eval --retrieval-only`): hit@1, hit@5 and MRR@10 on the article
-that holds each answer, and the same with the seeds alone for comparison. Ingest throughput
-(articles/s, chunks/s) and peak memory are recorded as well.
+that holds each answer, for the product's ranking and its parts (FUSIONS), and with the seeds
+alone for comparison. Ingest throughput (articles/s, chunks/s) and peak memory are recorded
+as well.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from rag.config import REPO_ROOT, Settings  # noqa: E402
 from rag.embedder import Embedder  # noqa: E402
 from rag.evaluate import load_questions, run  # noqa: E402
 from rag.ingest import ingest  # noqa: E402
-from rag.retriever import Retriever, ranked_json  # noqa: E402
+from rag.retriever import Fusion, Retriever, ranked_json  # noqa: E402
 from rag.store import Store  # noqa: E402
 
 WORK = REPO_ROOT / "bench/results/distractors"
@@ -48,8 +49,14 @@ def sample_articles(data: Path, count: int) -> list[dict]:
     return random.Random(2026).sample(articles, count)
 
 
-def seed_retrieval(settings: Settings, embedder: Embedder, questions: Path) -> dict:
-    retriever = Retriever(Store.load(settings.index_dir), embedder)
+# The product's ranking and its parts, compared on the same index.
+FUSIONS = {"dense": Fusion(weight=0.0), "dense+context 0.4": Fusion(weight=0.0, context_weight=0.4),
+           "hybrid": Fusion(), "hybrid+context 0.2": Fusion(context_weight=0.2),
+           "hybrid+context 0.4": Fusion(context_weight=0.4)}
+
+
+def seed_retrieval(settings: Settings, embedder: Embedder, questions: Path, fusion: Fusion = Fusion()) -> dict:
+    retriever = Retriever(Store.load(settings.index_dir), embedder, fusion)
 
     def answer(q):
         return {"retrieved": ranked_json(retriever.search(search_query(q.question, q.history), 10))}
@@ -68,8 +75,10 @@ def main() -> None:
     WORK.mkdir(parents=True, exist_ok=True)
     settings = Settings.load(index_dir=WORK / "index")
     embedder = Embedder.from_settings(settings)
+    seeds = Settings.load(index_dir=WORK / "seeds-index")  # the seeds alone, for comparison
+    ingest([REPO_ROOT / "seeds"], seeds, embedder)
+    seeds_only = seed_retrieval(seeds, embedder, Path(args.questions))
     ingest([REPO_ROOT / "seeds"], settings, embedder, remove_missing=False)
-    seeds_only = seed_retrieval(settings, embedder, Path(args.questions))
 
     articles = sample_articles(Path(args.data), args.count)
     embedded_articles = embedded_chunks = 0
@@ -91,7 +100,9 @@ def main() -> None:
         "benchmark": "distractors", "distractor_articles": args.count,
         "index_articles": len(store.articles), "index_chunks": len(store.chunks),
         "embedder_dtype": embedder.dtype, "threads": settings.threads,
-        "seeds_only": seeds_only, "with_distractors": seed_retrieval(settings, embedder, Path(args.questions)),
+        "seeds_only": seeds_only,
+        "with_distractors": {name: seed_retrieval(settings, embedder, Path(args.questions), fusion)
+                             for name, fusion in FUSIONS.items()},
         "ingest_this_run": {"articles": embedded_articles, "chunks": embedded_chunks, "seconds": round(seconds, 1),
                             "articles_per_s": round(embedded_articles / seconds, 2) if seconds else None,
                             "chunks_per_s": round(embedded_chunks / seconds, 2) if seconds else None},

@@ -102,8 +102,6 @@ def retrieval(store: Store, questions: list[dict], vectors: dict, fusions: dict[
     dense_all = {lang: v @ store.vectors.T for lang, v in vectors.items()}  # (questions, chunks)
     lexical_all = {lang: [store.lexical.scores(lexical.terms(q[lang])) for q in questions] for lang in vectors}
     coverage = {lang: [store.lexical.coverage(lexical.terms(q[lang])) for q in questions] for lang in vectors}
-    of_chunk, articles = store.article_vectors
-    article_all = {lang: (v @ articles.T) for lang, v in vectors.items()}  # (questions, articles)
     results = {}
     for name, fusion in fusions.items():
         for lang in vectors:
@@ -111,18 +109,16 @@ def retrieval(store: Store, questions: list[dict], vectors: dict, fusions: dict[
             for i in range(len(questions)):
                 dense = dense_all[lang][i]
                 top = np.argsort(-dense)[:fusion.candidates]  # what the FAISS search returns
-                article = article_all[lang][i]
                 rows = rank_rows([(int(r), float(dense[r])) for r in top], lambda rows: dense[rows],
-                                 lambda rows: article[of_chunk[rows]], lexical_all[lang][i], coverage[lang][i],
-                                 fusion, 50)
+                                 store.neighbours, lexical_all[lang][i], coverage[lang][i], fusion, 50)
                 rankings.append(article_ranks([r for r, _ in rows], store))
             results[f"{name}/{lang}"] = recall(rankings, questions)
     return results
 
 
 def grid(store: Store, questions: list[dict], vectors: dict) -> None:
-    fusions = {f"w{w}-c{c}-a{a}": replace(Fusion(), weight=w, full_coverage=c, article_weight=a)
-               for w in (0.1, 0.2, 0.3, 0.4) for c in (0.5, 0.7, 0.9) for a in (0.0, 0.2, 0.3, 0.5)}
+    fusions = {f"w{w}-c{c}-n{n}": replace(Fusion(), weight=w, full_coverage=c, context_weight=n)
+               for w in (0.0, 0.1, 0.2, 0.3, 0.4) for c in (0.5, 0.7, 0.9) for n in (0.0, 0.2, 0.3, 0.4, 0.5, 0.6)}
     for name, scores in retrieval(store, questions, vectors, fusions).items():
         print(f"  {name:16s} {scores}")
 
@@ -164,13 +160,14 @@ def main() -> None:
 
     if args.grid:
         grid(store, questions, vectors)
-    fusions = {"dense": Fusion(weight=0.0, article_weight=0.0), "dense+article": Fusion(weight=0.0, article_weight=0.3),
-               "bm25": Fusion(dense=False), "hybrid": Fusion(), "hybrid+article": Fusion(article_weight=0.3)}
+    fusions = {"dense": Fusion(weight=0.0), "dense+context 0.4": Fusion(weight=0.0, context_weight=0.4),
+               "bm25": Fusion(dense=False), "hybrid": Fusion(), "hybrid+context 0.2": Fusion(context_weight=0.2),
+               "hybrid+context 0.4": Fusion(context_weight=0.4)}
     result = {"benchmark": "xquad", "paragraphs": len(paragraphs), "questions": len(questions),
               "chunks": len(store.chunks), "fusion": Fusion().__dict__,
               "retrieval": retrieval(store, questions, vectors, fusions)}
     for name, scores in result["retrieval"].items():
-        print(f"  {name:12s} {scores}")
+        print(f"  {name:22s} {scores}")
     if args.answers:
         del embedder
         result["answers"] = answers(settings, questions, args.answers)

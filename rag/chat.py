@@ -17,7 +17,7 @@ from rag.config import Settings
 from rag.embedder import Embedder
 from rag.generator import Generator, answer_start, build_messages, fixed_messages, refusal
 from rag.ingest import chunker_settings
-from rag.retriever import Passage, Retrieval, Retriever, ranked_json
+from rag.retriever import Fusion, Passage, Retrieval, Retriever, ranked_json
 from rag.store import Store
 
 MAX_QUESTION_CHARS = 2000
@@ -100,7 +100,7 @@ class Assistant:
         # Passage sentences embedded for the claim check, by (headline, sentence): a passage
         # retrieved again costs nothing the second time (about 0.3 s a sentence the first).
         self._sentence_vectors: dict[tuple[str, str], np.ndarray] = {}
-        self.retriever = Retriever(self.store, self.embedder)
+        self.retriever = Retriever(self.store, self.embedder, Fusion.from_settings(settings))
 
     @property
     def generator(self) -> Generator:
@@ -119,7 +119,7 @@ class Assistant:
     def reload_index(self) -> None:
         store = Store.load(self.settings.index_dir)
         store.check_compatible(self.embedder.id, chunker_settings(self.settings))
-        self.store, self.retriever = store, Retriever(store, self.embedder)
+        self.store, self.retriever = store, Retriever(store, self.embedder, Fusion.from_settings(self.settings))
 
     def ask(self, question: str, history: list[tuple[str, str]] = (), top_k: int | None = None) -> Answer:
         *_, answer = self.stream(question, history, top_k)

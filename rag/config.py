@@ -9,6 +9,11 @@ from pathlib import Path
 from rag.corpus import MAX_ARTICLE_CHARS
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# Hybrid ranking's defaults (see rag.retriever.Fusion): BM25's weight chosen on XQuAD
+# (bench/xquad.py --grid); the neighbours' weight is off for news, where it costs the seed set
+# hits among 2,000 other articles (bench/distractors.py), though it helps on XQuAD's paragraphs.
+BM25_WEIGHT = 0.2
+CONTEXT_WEIGHT = 0.0
 PROMPTS_DIR = REPO_ROOT / "prompts"
 
 
@@ -28,6 +33,8 @@ class Settings:
     top_k: int = 3  # chunks given to the LLM (overlapping ones merge into one passage)
     passage_tokens: int = 400  # most embedder tokens of passages given to the LLM
     passages_per_article: int = 2  # most separate passages from one article
+    bm25_weight: float = BM25_WEIGHT  # BM25's part in the ranking, at full coverage of the question
+    context_weight: float = CONTEXT_WEIGHT  # how much a chunk's neighbours count in its rank
     threads: int = max(1, os.cpu_count() or 1)
     context_tokens: int = 4096  # llama.cpp context window
     max_answer_tokens: int = 256
@@ -46,6 +53,8 @@ class Settings:
         "top_k": "RAG_TOP_K",
         "passage_tokens": "RAG_PASSAGE_TOKENS",
         "passages_per_article": "RAG_PASSAGES_PER_ARTICLE",
+        "bm25_weight": "RAG_BM25_WEIGHT",
+        "context_weight": "RAG_CONTEXT_WEIGHT",
         "threads": "RAG_THREADS",
         "context_tokens": "RAG_CONTEXT_TOKENS",
         "max_answer_tokens": "RAG_MAX_ANSWER_TOKENS",
@@ -79,6 +88,8 @@ def _convert(name: str, value):
     kind = {f.name: f.type for f in fields(Settings)}[name]
     if kind == "int":
         return int(value)
+    if kind == "float":
+        return float(value)
     if kind == "str":
         return value
     return Path(value).expanduser()

@@ -19,6 +19,7 @@ import numpy as np
 
 from rag import lexical
 from rag.chunking import Chunk
+from rag.config import BM25_WEIGHT, CONTEXT_WEIGHT, Settings
 from rag.embedder import Embedder
 from rag.store import Store
 
@@ -48,13 +49,18 @@ class Retrieval:
 
 @dataclass(frozen=True)
 class Fusion:
-    """How the dense and BM25 rankings combine. Defaults chosen on XQuAD (bench/xquad.py --grid)."""
+    """How the dense and BM25 rankings combine. Defaults chosen on XQuAD (bench/xquad.py --grid)
+    and, for the neighbours' weight, on news (bench/distractors.py)."""
     dense: bool = True  # False: BM25 alone (for the benchmark)
-    weight: float = 0.2  # BM25's part at full coverage: the top BM25 chunk gains this much cosine
+    weight: float = BM25_WEIGHT  # BM25's part at full coverage: the top BM25 chunk gains this much cosine
     no_coverage: float = 0.3  # share of query terms known to the corpus under which BM25 counts nothing
     full_coverage: float = 0.7  # … and from which it counts fully
-    article_weight: float = 0.0  # how much the cosine of the chunk's whole article counts: off, see BENCHMARKS.md
+    context_weight: float = CONTEXT_WEIGHT  # weight of the mean cosine of the chunk and its neighbours
     candidates: int = 50  # taken from each side
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "Fusion":
+        return cls(weight=settings.bm25_weight, context_weight=settings.context_weight)
 
     def lexical_weight(self, coverage: float) -> float:
         if not self.dense:
@@ -64,13 +70,17 @@ class Fusion:
 
 
 def rank_rows(dense_top: list[tuple[int, float]], dense_of: Callable[[np.ndarray], np.ndarray],
-              article_of: Callable[[np.ndarray], np.ndarray], lexical_scores: np.ndarray, coverage: float,
+              neighbours: tuple[np.ndarray, np.ndarray] | None, lexical_scores: np.ndarray, coverage: float,
               fusion: Fusion, k: int) -> list[tuple[int, float]]:
     """The k best rows as (row, cosine), in hybrid order.
 
     `dense_top` is the dense side's candidates with their cosines, `dense_of(rows)` gives the
-    cosine of any other row, `article_of(rows)` the cosine of each row's whole article (its mean
-    chunk vector), `lexical_scores` is BM25 over all rows.
+    cosine of any other row, `neighbours` each row's neighbours in its article (Store.neighbours;
+    needed only with `fusion.context_weight`),
+    `lexical_scores` is BM25 over all rows. With `fusion.context_weight`, a chunk's neighbours
+    count too: on a corpus of single-topic texts the answer sits where the text around it is
+    about the question as well (XQuAD R@1 +0.01), but a news article covers several stories, so
+    it is off by default (see BENCHMARKS.md).
     """
     weight = fusion.lexical_weight(coverage)
     rows = [r for r, _ in dense_top] if fusion.dense else []
@@ -93,9 +103,13 @@ def rank_rows(dense_top: list[tuple[int, float]], dense_of: Callable[[np.ndarray
     bm25 = lexical_scores[rows_array] / lexical_best if lexical_best > 0 else np.zeros(len(rows))
     fused = weight * bm25
     if fusion.dense:
-        fused = fused + cosines
-        if fusion.article_weight:
-            fused = fused + fusion.article_weight * article_of(rows_array)
+        dense = cosines
+        if fusion.context_weight:
+            before, after = neighbours
+            context = (cosines + dense_of(before[rows_array]) + dense_of(after[rows_array])) / 3
+            # a weighted mean, so the dense side stays on the cosine's scale for the BM25 weight
+            dense = (cosines + fusion.context_weight * context) / (1 + fusion.context_weight)
+        fused = fused + dense
     order = np.argsort(-fused, kind="stable")[:k]
     return [(rows[i], float(cosines[i])) for i in order]
 
@@ -143,12 +157,8 @@ class Retriever:
         coverage = self.store.lexical.coverage(query_terms)
         lexical_scores = (self.store.lexical.scores(query_terms) if self.fusion.lexical_weight(coverage) > 0
                           else np.zeros(0, dtype=np.float32))
-
-        def article_cosines(rows):
-            of_chunk, articles = self.store.article_vectors  # built on first use
-            return articles[of_chunk[rows]] @ vector
-
-        rows = rank_rows(dense_top, lambda rows: self.store.vectors[rows] @ vector, article_cosines,
+        neighbours = self.store.neighbours if self.fusion.context_weight else None  # built on first use
+        rows = rank_rows(dense_top, lambda rows: self.store.vectors[rows] @ vector, neighbours,
                          lexical_scores, coverage, self.fusion, k)
         return [(self.store.chunks[r], score) for r, score in rows]
 

@@ -81,7 +81,7 @@ class Store:
     terms: list[list[str]] | None = None  # BM25 terms per chunk, rows in chunk order
     _index: faiss.Index | None = None
     _lexical: lexical.LexicalIndex | None = None
-    _articles: tuple[np.ndarray, np.ndarray] | None = None
+    _neighbours: tuple[np.ndarray, np.ndarray] | None = None
     _rows: dict[str, int] | None = None  # chunk_id -> row, built on first use
 
     def __post_init__(self):
@@ -110,17 +110,18 @@ class Store:
         return self._lexical
 
     @property
-    def article_vectors(self) -> tuple[np.ndarray, np.ndarray]:
-        """Each chunk's article number, and each article's unit mean chunk vector: what the
-        article as a whole is about, for ranking a chunk by its article too."""
-        if self._articles is None:
-            numbers: dict[str, int] = {}
-            of_chunk = np.asarray([numbers.setdefault(c.article_id, len(numbers)) for c in self.chunks], dtype=np.int64)
-            sums = np.zeros((len(numbers), self.vectors.shape[1]), dtype=np.float32)
-            np.add.at(sums, of_chunk, self.vectors)
-            sums /= np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)
-            self._articles = (of_chunk, sums)
-        return self._articles
+    def neighbours(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each chunk's row before and after it in its article, the chunk's own row at the
+        article's start or end (an article's chunks are stored together, in order)."""
+        if self._neighbours is None:
+            rows = np.arange(len(self.chunks))
+            follows = np.asarray([i > 0 and self.chunks[i - 1].article_id == c.article_id
+                                  and self.chunks[i - 1].position == c.position - 1
+                                  for i, c in enumerate(self.chunks)], dtype=bool)
+            before = np.where(follows, rows - 1, rows)
+            after = np.where(np.append(follows[1:], False), rows + 1, rows)
+            self._neighbours = (before, after)
+        return self._neighbours
 
     def search(self, query: np.ndarray, k: int) -> list[tuple[Chunk, float]]:
         return [(self.chunks[r], s) for r, s in self.search_rows(query, k)]
@@ -144,14 +145,14 @@ class Store:
         self.vectors = self.vectors[keep]
         for article_id in article_ids:
             self.articles.pop(article_id, None)
-        self._index = self._lexical = self._articles = self._rows = None
+        self._index = self._lexical = self._neighbours = self._rows = None
 
     def add(self, chunks: list[Chunk], vectors: np.ndarray, articles: dict[str, dict]) -> None:
         self.chunks += chunks
         self.terms += [chunk_terms(c) for c in chunks]
         self.vectors = np.vstack([self.vectors, vectors.astype(np.float32)])
         self.articles.update(articles)
-        self._index = self._lexical = self._articles = self._rows = None
+        self._index = self._lexical = self._neighbours = self._rows = None
 
     def check_compatible(self, embedder_id: dict, chunker: dict) -> None:
         """Refuse an index built with another embedder or other chunk settings."""

@@ -1,6 +1,7 @@
 import numpy as np
 
 from rag.chunking import Chunk
+from rag.config import Settings
 from rag.retriever import Fusion, Retriever, merge_chunks
 from rag.store import Store
 
@@ -57,14 +58,33 @@ def test_one_article_does_not_crowd_out_the_rest_and_passages_fit_the_budget():
     assert len(retriever.retrieve("question", top_k=3, budget_tokens=5).passages) == 2
 
 
-def test_a_chunk_counts_its_whole_article_too():
-    # b#0 is a little closer to the query than a#0, but the rest of "a" is about the query and
-    # the rest of "b" is not.
+def test_a_chunk_counts_the_chunks_around_it_too():
+    # b#0 is a little closer to the query than a#0, but the chunk after a#0 is about the query
+    # too, and the one after b#0 is not.
     store = store_of([(chunk("a", 0, 0, 15), [0.9, 0.436, 0]), (chunk("a", 1, 16, 32), [0.95, 0, 0.312]),
                       (Chunk("b", 0, 0, 11, "Other text.", "t"), [0.92, 0.392, 0]),
                       (Chunk("b", 1, 12, 20, "Unrelated", "t"), [0, 0, 1])])
     embedder = WordCountingEmbedder([1, 0, 0])
-    order = [c.chunk_id for c, _ in Retriever(store, embedder, Fusion(weight=0.0, article_weight=0.0)).search("q", 4)]
+    order = [c.chunk_id for c, _ in Retriever(store, embedder, Fusion(weight=0.0, context_weight=0.0)).search("q", 4)]
     assert order.index("b#0") < order.index("a#0")
-    order = [c.chunk_id for c, _ in Retriever(store, embedder, Fusion(article_weight=0.3)).search("q", 4)]
+    ranked = Retriever(store, embedder, Fusion(weight=0.0, context_weight=0.4)).search("q", 4)
+    order = [c.chunk_id for c, _ in ranked]
     assert order.index("a#0") < order.index("b#0")
+    assert dict((c.chunk_id, round(s, 3)) for c, s in ranked)["a#0"] == 0.9  # the cosine is reported, not the sum
+
+
+def test_neighbours_stay_inside_their_article():
+    store = store_of([(chunk("a", 0, 0, 15), [1, 0, 0]), (chunk("a", 1, 16, 32), [0, 1, 0]),
+                      (chunk("a", 2, 33, 48), [0, 0, 1]), (Chunk("b", 0, 0, 11, "Other text.", "t"), [1, 1, 0])])
+    before, after = store.neighbours
+    assert before.tolist() == [0, 0, 1, 3] and after.tolist() == [1, 2, 2, 3]
+    store.remove_articles({"a"})
+    assert [r.tolist() for r in store.neighbours] == [[0], [0]]
+
+
+def test_fusion_weights_are_settings(monkeypatch):
+    assert Fusion.from_settings(Settings()) == Fusion()
+    monkeypatch.setenv("RAG_BM25_WEIGHT", "0.3")
+    monkeypatch.setenv("RAG_CONTEXT_WEIGHT", "0.4")
+    fusion = Fusion.from_settings(Settings.load())
+    assert (fusion.weight, fusion.context_weight) == (0.3, 0.4)
