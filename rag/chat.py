@@ -164,7 +164,7 @@ class Assistant:
                     yield piece
                 text = "".join(pieces).strip()
         checking = time.perf_counter()
-        self.check(answer, text or refusal(lang), retrieval, search_query(question, history))
+        self.check(answer, text or refusal(lang), retrieval, question, history)
         timings["check"] = time.perf_counter() - checking
         timings["total"] = time.perf_counter() - started
         timings.setdefault("first_token", timings["total"])
@@ -189,7 +189,8 @@ class Assistant:
             timings.setdefault("first_token", time.perf_counter() - started)
             yield held
 
-    def check(self, answer: Answer, text: str, retrieval: Retrieval, asked: str) -> None:
+    def check(self, answer: Answer, text: str, retrieval: Retrieval, question: str,
+              history: list[tuple[str, str]] = ()) -> None:
         """Refusal detection, then the claim check (rag.claims) on the finished answer."""
         passages = retrieval.passages
         if grounding.is_refusal(text, answer.lang):
@@ -207,8 +208,8 @@ class Assistant:
                 self._sentence_vectors.update((k, known[k]) for k in new)
             return np.array([known[k] for k in keys])
 
-        checked = claims.check(grounding.clean_citations(text, len(passages)), passages, asked,
-                               self.embedder.encode_query, embed_evidence)
+        checked = claims.check(grounding.clean_citations(text, len(passages)), passages, question,
+                               self.embedder.encode_query, embed_evidence, history)
         answer.supported, answer.unsupported = checked.supported, checked.unsupported
         if not checked.text:  # nothing the answer states is in the passages
             answer.answer, answer.refused = refusal(answer.lang), True

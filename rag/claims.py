@@ -6,7 +6,8 @@ as document), or by the share of its words when it copies one. A passage can
 support the sentence only if it holds the sentence's numbers and most of its names (names
 compared across scripts, rag.names). The best such passage is the sentence's citation, unless
 the model cited one nearly as close; its best sentence is the quote shown to the user. A
-sentence that no passage supports is dropped; an answer with no supported sentence is refused.
+sentence that no passage supports is dropped, and so is a follow-up's sentence that only repeats
+the conversation; an answer with no supported sentence is refused.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import numpy as np
 from rag.arabic import normalize, sentence_spans
 from rag.grounding import CITATION, answer_sentences, cited_numbers
 from rag.injection import is_instruction
+from rag.lexical import terms
 from rag.names import name_in
 from rag.retriever import Passage
 
@@ -49,6 +51,8 @@ _MAGNITUDES = {
     "billion": "billion", "billions": "billion", "مليار": "billion", "مليارات": "billion",
     "percent": "percent", "بالمئه": "percent", "بالمائه": "percent", "المئه": "percent", "المائه": "percent",
 }
+# Words that frame a claim rather than state it: reporting verbs, and the start of a second try.
+_FRAMING = set(terms("said say says told according sources source قال قالت أضاف وأضاف بحسب المصادر"))
 _NAME = re.compile(r"\b(?:[A-Z][a-z]+(?:-[A-Z]?[a-z]+)*|[A-Z]{2,})\b")
 # Capitalized words that are not names, and words of titles and institutions, which an English
 # answer translates ("White House", "Islamic State") rather than transliterates, so spelling
@@ -153,14 +157,29 @@ def missing_facts(sentence: str, passage_text: str, question: str = "") -> list[
     return missing
 
 
+def repeats_conversation(sentence: str, question: str, history: list[tuple[str, str]]) -> bool:
+    """True for a sentence that only repeats what the conversation has said and is not about
+    what is asked now: after "Who is the Kremlin spokesman?" / "… is Dmitry Peskov", the answer
+    "Dmitri Peskov said that the Kremlin spokesman is Dmitry Peskov" to "What did he say about
+    air strikes?" answers nothing, though a passage supports every word of it."""
+    own = set(terms(sentence)) - _FRAMING
+    asked = set(terms(question))
+    said = set(terms(" ".join(text for turn in history for text in turn)))
+    return not own - asked - said and not own & asked
+
+
 def check(answer: str, passages: list[Passage], question: str,
           embed_sentences: Callable[[list[str]], np.ndarray],
-          embed_evidence: Callable[[list[Evidence]], np.ndarray]) -> CheckedAnswer:
+          embed_evidence: Callable[[list[Evidence]], np.ndarray],
+          history: list[tuple[str, str]] = ()) -> CheckedAnswer:
     """Check every sentence of `answer` (already a non-refusal, markers in range) against
-    the passages; see the module docstring."""
+    the passages; see the module docstring. `history` is the conversation before `question`."""
     sentences = answer_sentences(answer)
     claims = [Claim(CITATION.sub("", s).strip(), cited_numbers(s)) for s in sentences]
     claims = [c for c in claims if c.sentence.strip(" .،,")]  # a lone marker claims nothing
+    repeated = [bool(history) and repeats_conversation(c.sentence, question, history) for c in claims]
+    if history:
+        question = f"{history[-1][0]}\n{question}"  # a follow-up is read with the question before it
     evidence = evidence_sentences(passages)
     if not claims or not evidence:
         return CheckedAnswer("", claims, {})
@@ -169,8 +188,9 @@ def check(answer: str, passages: list[Passage], question: str,
              for c in claims]
     similarity = np.maximum(embed_sentences(texts) @ embed_evidence(evidence).T,
                             copied_shares(claims, evidence))
-    for claim, row in zip(claims, similarity):
-        _support(claim, row, evidence, passages, question)
+    for claim, row, repeats in zip(claims, similarity, repeated):
+        if not repeats:  # else unsupported: it answers nothing
+            _support(claim, row, evidence, passages, question)
     text = " ".join(_with_marker(c) for c in claims if c.n is not None)
     quotes: dict[int, Evidence] = {}
     for claim in sorted((c for c in claims if c.n is not None), key=lambda c: -c.score):

@@ -99,3 +99,23 @@ def test_a_copied_sentence_is_supported_by_the_sentence_it_copies():
     # too few words to call it a copy: the embeddings decide
     short = run("التقى كيري [1].", [[0.5, 0.2, 0.3]])
     assert short.text == "التقى كيري [1]."
+
+
+def test_a_follow_up_answer_that_only_repeats_the_conversation_is_dropped():
+    history = [("Who is the Kremlin spokesman?", "The Kremlin spokesman is Dmitry Peskov [1].")]
+    question = "What did he say about air strikes?"
+    assert claims.repeats_conversation("Dmitri Peskov said that the Kremlin spokesman is Dmitry Peskov.",
+                                       question, history)
+    # Something new, or about what is asked now, is an answer (whether a passage holds it is
+    # the rest of the check's business).
+    assert not claims.repeats_conversation("Peskov said he knows nothing about them.", question, history)
+    assert not claims.repeats_conversation("Peskov spoke about the air strikes.", question, history)
+    assert not claims.repeats_conversation("Dmitry Peskov.", "Who is the Kremlin spokesman?", [])
+    # The check itself: the same supported sentence, first asked anew, then as a follow-up that
+    # it does not answer.
+    sentence, row = "Peskov said the center is open to everyone [1].", [[0.9, 0.1, 0.1]]
+    assert run(sentence, row, "What did Peskov say about the center?").text == sentence
+    checked = claims.check(sentence, PASSAGES, "What did he say about relations?",
+                           lambda texts: np.array(row, dtype=np.float32), lambda evidence: EVIDENCE_AXES,
+                           [("What did Peskov say about the center?", sentence)])
+    assert checked.text == "" and checked.unsupported == 1

@@ -36,13 +36,13 @@ def test_seed_set_meets_its_floors(assistant):
     results = []
     summary = run(questions, lambda q: assistant.ask(q.question, q.history).to_json(), results.append)
     print(json.dumps(summary))
-    # Measured (README, "Quality"): hit@1 1.0, hit@5 1.0, refusal 0.91, citation precision 0.94,
-    # answer accuracy 0.69, sentences supported 0.92. Greedy decoding still varies a little with
+    # Measured (README, "Quality"): hit@1 1.0, hit@5 1.0, refusal 0.91, citation precision 0.97,
+    # answer accuracy 0.69, sentences supported 0.90. Greedy decoding still varies a little with
     # llama.cpp's prompt cache state, so the floors sit a few questions under.
     assert summary["hit@5"] >= 0.95
     assert summary["hit@1"] >= 0.95
     assert summary["refusal_accuracy"] >= 0.8
-    assert summary["citation_precision"] >= 0.88
+    assert summary["citation_precision"] >= 0.9
     assert summary["answer_accuracy"] >= 0.59
     assert summary["sentences_supported"] >= 0.8
     assert all(r["timings"]["first_token"] <= r["timings"]["total"] for r in results)
