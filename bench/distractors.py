@@ -32,6 +32,8 @@ from rag.ingest import ingest  # noqa: E402
 from rag.retriever import Fusion, Retriever, ranked_json  # noqa: E402
 from rag.store import Store  # noqa: E402
 
+from machine import machine  # noqa: E402  (bench/ is on the path when run as a script)
+
 WORK = REPO_ROOT / "bench/results/distractors"
 BATCH = 250
 
@@ -97,7 +99,7 @@ def main() -> None:
 
     store = Store.load(settings.index_dir)
     result = {
-        "benchmark": "distractors", "distractor_articles": args.count,
+        "benchmark": "distractors", **machine(), "distractor_articles": args.count,
         "index_articles": len(store.articles), "index_chunks": len(store.chunks),
         "embedder_dtype": embedder.dtype, "threads": settings.threads,
         "seeds_only": seeds_only,

@@ -28,7 +28,7 @@ import numpy as np
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from distractors import sample_articles  # noqa: E402  (bench/ is on the path when run as a script)
-from ttft import cpu_model  # noqa: E402
+from machine import machine  # noqa: E402
 from rag.chunking import chunk_article  # noqa: E402
 from rag.config import REPO_ROOT, Settings  # noqa: E402
 from rag.corpus import Article  # noqa: E402
@@ -70,7 +70,7 @@ def main() -> None:
               chunk_article(a, counter.count_tokens, settings.chunk_tokens, settings.chunk_overlap_sentences)]
     del counter
     texts, titles = [c.text for c in chunks], [c.title for c in chunks]
-    result = {"benchmark": "ingest", "cpu": cpu_model(), "cores": os.cpu_count(), "threads": settings.threads,
+    result = {"benchmark": "ingest", **machine(), "threads": settings.threads,
               "articles": len(articles), "chunks": len(chunks), "runs": {}}
     context = multiprocessing.get_context("spawn")
     for mode in args.modes:

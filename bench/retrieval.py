@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import time
 from pathlib import Path
@@ -30,7 +29,7 @@ import faiss
 import numpy as np
 
 from rag import store as store_module
-from ttft import cpu_model  # bench/ is on the path when run as a script
+from machine import machine  # bench/ is on the path when run as a script
 from rag.config import REPO_ROOT, Settings
 from rag.store import Store
 
@@ -142,7 +141,7 @@ def main() -> None:
         print(json.dumps(row), flush=True)
         rows.append(row)
         del vectors
-    result = {"benchmark": "retrieval", "cpu": cpu_model(), "cores": os.cpu_count(), "queries": len(queries),
+    result = {"benchmark": "retrieval", **machine(), "queries": len(queries),
               "rows": rows}
     Path(args.out).write_text(json.dumps(result, indent=1))
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
 import statistics
 import time
@@ -28,12 +27,7 @@ from rag.chat import Assistant  # noqa: E402
 from rag.config import REPO_ROOT, Settings  # noqa: E402
 from rag.evaluate import load_questions  # noqa: E402
 
-
-def cpu_model() -> str:
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return platform.processor()
+from machine import machine  # noqa: E402  (bench/ is on the path when run as a script)
 
 
 def main() -> None:
@@ -66,7 +60,7 @@ def main() -> None:
     llm = [r for r in rows if not r["gated"]]
     speeds = [r["tokens_per_s"] for r in llm if "tokens_per_s" in r]
     result = {
-        "benchmark": "ttft", "cpu": cpu_model(), "cores": os.cpu_count(), "threads": settings.threads,
+        "benchmark": "ttft", **machine(), "threads": settings.threads,
         "embedder_dtype": assistant.embedder.dtype, "questions": len(rows), "reached_llm": len(llm),
         "cold_load_s": round(loaded, 2),
         "cold_first_token_s": round(loaded + first.timings["first_token"], 2),
