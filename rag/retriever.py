@@ -75,12 +75,11 @@ def rank_rows(dense_top: list[tuple[int, float]], dense_of: Callable[[np.ndarray
     """The k best rows as (row, cosine), in hybrid order.
 
     `dense_top` is the dense side's candidates with their cosines, `dense_of(rows)` gives the
-    cosine of any other row, `neighbours` each row's neighbours in its article (Store.neighbours;
-    needed only with `fusion.context_weight`),
-    `lexical_scores` is BM25 over all rows. With `fusion.context_weight`, a chunk's neighbours
-    count too: on a corpus of single-topic texts the answer sits where the text around it is
-    about the question as well (XQuAD R@1 +0.01), but a news article covers several stories, so
-    it is off by default (see BENCHMARKS.md).
+    cosine of any other row, `lexical_scores` is BM25 over all rows, and `neighbours` each row's
+    neighbours in its article (Store.neighbours), needed only with `fusion.context_weight`: then
+    a chunk's neighbours count too. On a corpus of single-topic texts the answer sits where the
+    text around it is about the question as well (XQuAD R@1 +0.01), but a news article covers
+    several stories, so it is off by default (see BENCHMARKS.md).
     """
     weight = fusion.lexical_weight(coverage)
     rows = [r for r, _ in dense_top] if fusion.dense else []
