@@ -32,7 +32,7 @@ PIP=(.venv/bin/python -m pip --disable-pip-version-check -q)
 # instruction", and pip's cache does not tell CPUs apart. So the wheel is built once per CPU
 # (keyed by its flags) into our own cache, and installed from there.
 LLAMA=$(grep -m1 '^llama_cpp_python==' constraints.txt)
-CPU_KEY=$(grep -m1 '^flags' /proc/cpuinfo 2>/dev/null | sha256sum | cut -c1-16)
+CPU_KEY=$( (grep -m1 -E '^(flags|Features)' /proc/cpuinfo 2>/dev/null || uname -m) | sha256sum | cut -c1-16)
 WHEELS="${XDG_CACHE_HOME:-$HOME/.cache}/rag-news/wheels/$CPU_KEY"
 if ! ls "$WHEELS"/llama_cpp_python-*.whl >/dev/null 2>&1; then
   echo "setup: compiling $LLAMA for this CPU (about 11 minutes on 2 cores, once)" >&2
