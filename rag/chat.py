@@ -17,7 +17,7 @@ from rag.config import Settings
 from rag.embedder import Embedder
 from rag.generator import Generator, answer_start, build_messages, fixed_messages, refusal
 from rag.ingest import chunker_settings
-from rag.retriever import Fusion, Passage, Retrieval, Retriever, ranked_json
+from rag.retriever import Fusion, Passage, Retrieval, Retriever, ranked_json, search_query
 from rag.store import Store
 
 MAX_QUESTION_CHARS = 2000
@@ -75,14 +75,6 @@ def clean_question(question: str) -> str:
         raise QuestionError(
             f"The question is {len(question)} characters long; the limit is {MAX_QUESTION_CHARS}. "
             f"/ السؤال أطول من الحد المسموح ({MAX_QUESTION_CHARS} حرف).")
-    return question
-
-
-def search_query(question: str, history: list[tuple[str, str]]) -> str:
-    """A follow-up ("and what did he say about …?") is searched together with the question before
-    it, so the retriever sees who and what it is about."""
-    if history:
-        return f"{history[-1][0]}\n{question}"
     return question
 
 

@@ -23,7 +23,7 @@ from rag.grounding import CITATION, answer_sentences, cited_numbers
 from rag.injection import is_instruction
 from rag.lexical import terms
 from rag.names import name_in
-from rag.retriever import Passage
+from rag.retriever import Passage, search_query
 
 # Similarity (cosine) under which no passage sentence supports an answer sentence. On the seed
 # set, sentences of right answers scored 0.41-0.86 against their best passage sentence; see
@@ -178,8 +178,7 @@ def check(answer: str, passages: list[Passage], question: str,
     claims = [Claim(CITATION.sub("", s).strip(), cited_numbers(s)) for s in sentences]
     claims = [c for c in claims if c.sentence.strip(" .،,")]  # a lone marker claims nothing
     repeated = [bool(history) and repeats_conversation(c.sentence, question, history) for c in claims]
-    if history:
-        question = f"{history[-1][0]}\n{question}"  # a follow-up is read with the question before it
+    question = search_query(question, history)  # a follow-up is read with the question before it
     evidence = evidence_sentences(passages)
     if not claims or not evidence:
         return CheckedAnswer("", claims, {})

@@ -165,9 +165,8 @@ def cmd_chat(args) -> int:
 
 
 def cmd_eval(args) -> int:
-    from rag.chat import search_query
     from rag.evaluate import load_questions, run
-    from rag.retriever import ranked_json
+    from rag.retriever import ranked_json, search_query
 
     settings = _settings(args)
     questions = load_questions(Path(args.questions))

@@ -113,6 +113,14 @@ def rank_rows(dense_top: list[tuple[int, float]], dense_of: Callable[[np.ndarray
     return [(rows[i], float(cosines[i])) for i in order]
 
 
+def search_query(question: str, history: list[tuple[str, str]]) -> str:
+    """A follow-up ("and what did he say about …?") is searched together with the question before
+    it, so the retriever sees who and what it is about (the claim check reads it so too)."""
+    if history:
+        return f"{history[-1][0]}\n{question}"
+    return question
+
+
 def ranked_json(ranked: list[tuple[Chunk, float]]) -> list[dict]:
     """A ranking as `rag ask --json` and `rag eval` report it."""
     return [{"article_id": c.article_id, "chunk_id": c.chunk_id, "score": round(s, 4)} for c, s in ranked]
