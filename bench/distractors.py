@@ -24,12 +24,11 @@ from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from rag.chat import search_query  # noqa: E402
 from rag.config import REPO_ROOT, Settings  # noqa: E402
 from rag.embedder import Embedder  # noqa: E402
 from rag.evaluate import load_questions, run  # noqa: E402
 from rag.ingest import ingest  # noqa: E402
-from rag.retriever import Fusion, Retriever, ranked_json  # noqa: E402
+from rag.retriever import Fusion, Retriever, ranked_json, search_query  # noqa: E402
 from rag.store import Store  # noqa: E402
 
 from machine import machine  # noqa: E402  (bench/ is on the path when run as a script)
@@ -57,8 +56,8 @@ FUSIONS = {"dense": Fusion(weight=0.0), "dense+context 0.4": Fusion(weight=0.0, 
            "hybrid+context 0.4": Fusion(context_weight=0.4)}
 
 
-def seed_retrieval(settings: Settings, embedder: Embedder, questions: Path, fusion: Fusion = Fusion()) -> dict:
-    retriever = Retriever(Store.load(settings.index_dir), embedder, fusion)
+def seed_retrieval(store: Store, embedder: Embedder, questions: Path, fusion: Fusion = Fusion()) -> dict:
+    retriever = Retriever(store, embedder, fusion)
 
     def answer(q):
         return {"retrieved": ranked_json(retriever.search(search_query(q.question, q.history), 10))}
@@ -79,7 +78,7 @@ def main() -> None:
     embedder = Embedder.from_settings(settings)
     seeds = Settings.load(index_dir=WORK / "seeds-index")  # the seeds alone, for comparison
     ingest([REPO_ROOT / "seeds"], seeds, embedder)
-    seeds_only = seed_retrieval(seeds, embedder, Path(args.questions))
+    seeds_only = seed_retrieval(Store.load(seeds.index_dir), embedder, Path(args.questions))
     ingest([REPO_ROOT / "seeds"], settings, embedder, remove_missing=False)
 
     articles = sample_articles(Path(args.data), args.count)
@@ -103,7 +102,7 @@ def main() -> None:
         "index_articles": len(store.articles), "index_chunks": len(store.chunks),
         "embedder_dtype": embedder.dtype, "threads": settings.threads,
         "seeds_only": seeds_only,
-        "with_distractors": {name: seed_retrieval(settings, embedder, Path(args.questions), fusion)
+        "with_distractors": {name: seed_retrieval(store, embedder, Path(args.questions), fusion)
                              for name, fusion in FUSIONS.items()},
         "ingest_this_run": {"articles": embedded_articles, "chunks": embedded_chunks, "seconds": round(seconds, 1),
                             "articles_per_s": round(embedded_articles / seconds, 2) if seconds else None,
