@@ -37,17 +37,17 @@ from rag.embedder import Embedder  # noqa: E402
 VECTORS = REPO_ROOT / "bench/results/ingest-vectors.npy"
 
 
-def embed(mode: str, texts: list[str], titles: list[str], queue) -> None:
+def embed(mode: str, texts: list[str], queue) -> None:
     settings = Settings.load()
     dtype = {"product": "auto", "baseline": "fp32", "fp32": "fp32", "bf16": "bf16"}[mode]
     embedder = Embedder(settings.embedder, threads=settings.threads, dtype=dtype)
-    embedder.encode_documents(texts[:4], titles[:4])  # warm-up
+    embedder.encode_documents(texts[:4])  # warm-up
     started = time.perf_counter()
     if mode == "baseline":
-        for text, title in zip(texts, titles):
-            embedder.encode_documents([text], [title], batch_size=1)
+        for text in texts:
+            embedder.encode_documents([text], batch_size=1)
     else:
-        vectors = embedder.encode_documents(texts, titles)
+        vectors = embedder.encode_documents(texts)
         if mode == "product":
             np.save(VECTORS, vectors)
     queue.put({"seconds": time.perf_counter() - started, "dtype": embedder.dtype,
@@ -69,13 +69,13 @@ def main() -> None:
     chunks = [c for a in articles for c in
               chunk_article(a, counter.count_tokens, settings.chunk_tokens, settings.chunk_overlap_sentences)]
     del counter
-    texts, titles = [c.text for c in chunks], [c.title for c in chunks]
+    texts = [c.text for c in chunks]
     result = {"benchmark": "ingest", **machine(), "threads": settings.threads,
               "articles": len(articles), "chunks": len(chunks), "runs": {}}
     context = multiprocessing.get_context("spawn")
     for mode in args.modes:
         queue = context.Queue()
-        child = context.Process(target=embed, args=(mode, texts, titles, queue))
+        child = context.Process(target=embed, args=(mode, texts, queue))
         child.start()
         run = queue.get()
         child.join()

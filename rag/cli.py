@@ -62,11 +62,19 @@ def cmd_ingest(args) -> int:
     from rag.embedder import Embedder
     from rag.ingest import ingest
 
+    from rag.store import indexed_sources
+
     settings = _settings(args)
-    paths = [Path(p) for p in args.paths] or [settings.corpus_dir]
+    paths = [Path(p) for p in args.paths]
+    if not paths and args.rebuild:
+        paths = indexed_sources(settings.index_dir)
+        if paths:
+            _err(f"rebuilding {settings.index_dir} from the {len(paths)} files its articles came from")
+    paths = paths or [settings.corpus_dir]
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
-        _err(f"error: no such file or folder: {', '.join(missing)}")
+        _err(f"error: no such file or folder: {', '.join(missing)}"
+             + ("; name the folders or files to index" if not args.paths else ""))
         return 2
     _err(f"loading embedder {settings.embedder}")
     embedder = Embedder.from_settings(settings)
@@ -218,7 +226,8 @@ def main(argv=None) -> int:
     p = sub.add_parser("setup", parents=[common], help="fetch and verify the models, build the index")
     p.set_defaults(func=cmd_setup)
     p = sub.add_parser("ingest", parents=[common], help="index articles (folders or files)")
-    p.add_argument("paths", nargs="*", help="folders or files (default: seeds/; env RAG_CORPUS)")
+    p.add_argument("paths", nargs="*", help="folders or files (default: seeds/; env RAG_CORPUS; "
+                   "with --rebuild, the files the index was built from)")
     p.add_argument("--rebuild", action="store_true", help="start a new index instead of updating")
     p.set_defaults(func=cmd_ingest)
     p = sub.add_parser("ask", parents=[common], help="answer one question with cited passages")

@@ -90,8 +90,7 @@ def ingest(paths: list[Path], settings: Settings, embedder: Embedder, rebuild: b
             if progress:
                 progress(done, len(all_chunks), len(todo))
 
-        vectors = embedder.encode_documents([c.text for c in all_chunks],
-                                            [c.title for c in all_chunks], progress=advance)
+        vectors = embedder.encode_documents([c.text for c in all_chunks], progress=advance)
         metas = {a.id: {"hash": a.content_hash, "title": a.title, "chunks": len(chunks_by_article[a.id]),
                         "source_path": a.source_path, "url": a.url, "date": a.date, "source": a.source,
                         "aliases": list(a.aliases)}

@@ -85,3 +85,49 @@ def test_cli_ingest_names_skipped_files_and_summarises(corpus, tmp_path):
     assert "embedded 2/2 chunks of 2 new or changed articles" in result.stderr
     assert "2 articles, 2 chunks (added 2" in result.stderr
     assert result.stdout == ""
+
+
+def test_chunks_are_embedded_without_their_headline(corpus, local, embedder):
+    """A headline names one of an article's stories; chunks about the others must not lean to it."""
+    import numpy as np
+
+    ingest([corpus], local, embedder)
+    store = Store.load(local.index_dir)
+    chunk = store.chunks[0]
+    plain = embedder.encode_documents([chunk.text])[0]
+    headlined = embedder.encode_documents([chunk.text], [chunk.title])[0]
+    assert float(store.vectors[0] @ plain) > 0.999
+    assert float(store.vectors[0] @ headlined) < 0.99
+    assert store.manifest["embedder"]["document_format"] == "title: none | text: "
+
+
+def test_cli_rebuild_reads_the_files_the_index_came_from(corpus, tmp_path, local, embedder):
+    """An index an earlier version made (headlines in the document prompt) is refused, and
+    `rag ingest --rebuild` without paths rebuilds it from its own articles' files."""
+    import json
+    import subprocess
+    import sys
+
+    from rag.config import REPO_ROOT
+
+    ingest([corpus / "moon.txt", corpus / "rain.txt"], local, embedder)
+    version = local.index_dir / (local.index_dir / "CURRENT").read_text().strip()
+    manifest = json.loads((version / "manifest.json").read_text())
+    manifest["embedder"]["document_format"] = "title: {title} | text: "
+    (version / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(StoreError, match="document prompt"):
+        Store.load(local.index_dir).check_compatible(embedder.id, manifest["chunker"])
+
+    result = subprocess.run([sys.executable, "-m", "rag.cli", "ingest", "--rebuild", "--index", str(local.index_dir)],
+                            capture_output=True, text=True, cwd=REPO_ROOT, timeout=600)
+    assert result.returncode == 0, result.stderr
+    assert "from the 2 files its articles came from" in result.stderr
+    rebuilt = Store.load(local.index_dir)
+    rebuilt.check_compatible(embedder.id, manifest["chunker"])
+    assert sorted(rebuilt.articles) == ["moon", "rain"]
+
+    (corpus / "rain.txt").unlink()  # a file gone: named, and the index left as it is
+    result = subprocess.run([sys.executable, "-m", "rag.cli", "ingest", "--rebuild", "--index", str(local.index_dir)],
+                            capture_output=True, text=True, cwd=REPO_ROOT, timeout=600)
+    assert result.returncode == 2 and "rain.txt; name the folders or files to index" in result.stderr
+    assert sorted(Store.load(local.index_dir).articles) == ["moon", "rain"]

@@ -73,6 +73,8 @@ def test_index_from_another_embedder_or_chunker_is_refused(tmp_path):
         store.check_compatible({**EMBEDDER, "fingerprint": "other"}, CHUNKER)
     with pytest.raises(StoreError, match="chunk settings"):
         store.check_compatible(EMBEDDER, {**CHUNKER, "max_tokens": 200})
+    with pytest.raises(StoreError, match="document prompt 'x', not 'y'"):
+        store.check_compatible({**EMBEDDER, "document_format": "y"}, CHUNKER)
     version = tmp_path / (tmp_path / "CURRENT").read_text().strip()
     assert json.loads((version / "manifest.json").read_text())["embedder"] == EMBEDDER
 
