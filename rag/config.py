@@ -10,8 +10,9 @@ from rag.corpus import MAX_ARTICLE_CHARS
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # Hybrid ranking's defaults (see rag.retriever.Fusion): BM25's weight chosen on XQuAD
-# (bench/xquad.py --grid); the neighbours' weight is off for news, where it costs the seed set
-# hits among 2,000 other articles (bench/distractors.py), though it helps on XQuAD's paragraphs.
+# (bench/xquad.py --grid); the neighbours' weight is off: it helps on XQuAD's single-topic
+# paragraphs, but costs news a little MRR among 2,000 other articles (bench/distractors.py)
+# and the seed set two right answers (README, Quality).
 BM25_WEIGHT = 0.2
 CONTEXT_WEIGHT = 0.0
 PROMPTS_DIR = REPO_ROOT / "prompts"

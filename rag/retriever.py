@@ -79,7 +79,7 @@ def rank_rows(dense_top: list[tuple[int, float]], dense_of: Callable[[np.ndarray
     neighbours in its article (Store.neighbours), needed only with `fusion.context_weight`: then
     a chunk's neighbours count too. On a corpus of single-topic texts the answer sits where the
     text around it is about the question as well (XQuAD R@1 +0.01), but a news article covers
-    several stories, so it is off by default (see BENCHMARKS.md).
+    several stories and on news it helps nothing, so it is off by default (rag.config).
     """
     weight = fusion.lexical_weight(coverage)
     rows = [r for r, _ in dense_top] if fusion.dense else []
