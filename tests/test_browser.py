@@ -33,7 +33,10 @@ def test_arabic_question_streams_a_right_to_left_answer_with_clickable_sources(p
 
     OUTPUT.mkdir(parents=True, exist_ok=True)
     box = page.get_by_role("textbox").first
-    box.fill("ماذا قال بيسكوف عن عزل روسيا؟")
+    # The seed set's ar-isolation question. (Asked "ماذا قال بيسكوف عن عزل روسيا؟" since chunks are
+    # embedded without headlines, the 1.5B model quotes passage [2] instead of the isolation
+    # sentence it ranks first: README, Quality.)
+    box.fill("لماذا يرى بيسكوف أن عزل روسيا غير واقعي؟")
     box.press("Enter")
 
     # Sources appear when the checked answer replaces the streamed one.
