@@ -61,7 +61,6 @@ def _progress_printer():
 def cmd_ingest(args) -> int:
     from rag.embedder import Embedder
     from rag.ingest import ingest
-
     from rag.store import indexed_sources
 
     settings = _settings(args)

@@ -101,7 +101,7 @@ def test_chunks_are_embedded_without_their_headline(corpus, local, embedder):
     assert store.manifest["embedder"]["document_format"] == "title: none | text: "
 
 
-def test_cli_rebuild_reads_the_files_the_index_came_from(corpus, tmp_path, local, embedder):
+def test_cli_rebuild_reads_the_files_the_index_came_from(corpus, local, embedder):
     """An index an earlier version made (headlines in the document prompt) is refused, and
     `rag ingest --rebuild` without paths rebuilds it from its own articles' files."""
     import json
