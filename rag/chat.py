@@ -111,7 +111,7 @@ class Assistant:
     def reload_index(self) -> None:
         store = Store.load(self.settings.index_dir)
         store.check_compatible(self.embedder.id, chunker_settings(self.settings))
-        self.store, self.retriever = store, Retriever(store, self.embedder, Fusion.from_settings(self.settings))
+        self.store, self.retriever = store, Retriever(store, self.embedder, self.retriever.fusion)
 
     def ask(self, question: str, history: list[tuple[str, str]] = (), top_k: int | None = None) -> Answer:
         *_, answer = self.stream(question, history, top_k)

@@ -49,8 +49,8 @@ class Retrieval:
 
 @dataclass(frozen=True)
 class Fusion:
-    """How the dense and BM25 rankings combine. Defaults chosen on XQuAD (bench/xquad.py --grid)
-    and, for the neighbours' weight, on news (bench/distractors.py)."""
+    """How the dense and BM25 rankings combine. Defaults from rag.config, which says what each
+    was chosen on."""
     dense: bool = True  # False: BM25 alone (for the benchmark)
     weight: float = BM25_WEIGHT  # BM25's part at full coverage: the top BM25 chunk gains this much cosine
     no_coverage: float = 0.3  # share of query terms known to the corpus under which BM25 counts nothing
