@@ -29,7 +29,9 @@ def _settings(args) -> Settings:
 
 
 def cmd_setup(args) -> int:
+    from rag.ingest import outdated
     from rag.models import ModelFetchError, fetch_all
+    from rag.store import StoreError
 
     settings = _settings(args)
     try:
@@ -40,6 +42,15 @@ def cmd_setup(args) -> int:
     if not (settings.index_dir / "CURRENT").exists():
         _err(f"no index in {settings.index_dir}: building it from {settings.corpus_dir}")
         args.paths, args.rebuild = [settings.corpus_dir], False
+        return cmd_ingest(args)
+    try:
+        problem = outdated(settings)
+    except StoreError as exc:  # a damaged index is not rebuilt behind the user's back
+        _err(f"error: {exc}")
+        return 1
+    if problem:  # an index an earlier version made: rebuilt with the same articles
+        _err(f"{problem}: rebuilding {settings.index_dir}")
+        args.paths, args.rebuild = [], True
         return cmd_ingest(args)
     return 0
 

@@ -36,6 +36,12 @@ def fingerprint(path: Path) -> str:
     return digest.hexdigest()[:16]
 
 
+def embedder_id(path: Path, dim: int | None) -> dict:
+    """What an index records of the embedder its vectors came from, and is checked against."""
+    return {"name": path.name, "dim": dim, "fingerprint": fingerprint(path),
+            "document_format": DOCUMENT_FORMAT.format(title=CHUNK_TITLE)}
+
+
 def bf16_is_fast() -> bool:
     """Whether the CPU computes in bf16 natively. Without avx512_bf16 or AMX, torch emulates it
     and bf16 is slower than fp32: measured 1.9 vs 4.4 chunks/s on this project's 2-core Xeon."""
@@ -73,8 +79,7 @@ class Embedder:
         self.model = SentenceTransformer(
             str(path), device="cpu", local_files_only=True, model_kwargs={"dtype": torch_dtype})
         self.dim = self.model.get_embedding_dimension()
-        self.id = {"name": path.name, "dim": self.dim, "fingerprint": fingerprint(path),
-                   "document_format": DOCUMENT_FORMAT.format(title=CHUNK_TITLE)}
+        self.id = embedder_id(path, self.dim)
 
     @classmethod
     def from_settings(cls, settings) -> "Embedder":

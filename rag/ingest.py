@@ -9,8 +9,8 @@ from pathlib import Path
 from rag import corpus
 from rag.chunking import chunk_article
 from rag.config import Settings
-from rag.embedder import Embedder
-from rag.store import Store, StoreError
+from rag.embedder import Embedder, embedder_id
+from rag.store import Store, StoreError, current_version, incompatibility, read_manifest
 
 
 @dataclass
@@ -30,6 +30,15 @@ class IngestReport:
 def chunker_settings(settings: Settings) -> dict:
     return {"max_tokens": settings.chunk_tokens, "overlap_sentences": settings.chunk_overlap_sentences,
             "version": 1}
+
+
+def outdated(settings: Settings) -> str | None:
+    """Why the index in settings.index_dir cannot be searched as it is (another embedder, document
+    prompt or chunk settings), read from its manifest without loading the embedder; None when
+    it can. Same weights give the same dimension, so the index's own is taken for it."""
+    manifest = read_manifest(current_version(settings.index_dir))
+    expected = embedder_id(settings.embedder, manifest.get("embedder", {}).get("dim"))
+    return incompatibility(manifest, expected, chunker_settings(settings))
 
 
 def ingest(paths: list[Path], settings: Settings, embedder: Embedder, rebuild: bool = False,

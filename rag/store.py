@@ -156,22 +156,9 @@ class Store:
 
     def check_compatible(self, embedder_id: dict, chunker: dict) -> None:
         """Refuse an index built with another embedder or other chunk settings."""
-        built = self.manifest.get("embedder", {})
-        if any(built.get(k) != embedder_id.get(k) for k in ("name", "dim", "fingerprint")):
-            raise StoreError(
-                f"the index was built with embedder {built.get('name')} "
-                f"(dim {built.get('dim')}, fingerprint {built.get('fingerprint')}), not "
-                f"{embedder_id['name']} (dim {embedder_id['dim']}, fingerprint "
-                f"{embedder_id['fingerprint']}); re-ingest with `rag ingest --rebuild`")
-        if built.get("document_format") != embedder_id.get("document_format"):
-            raise StoreError(
-                f"the index's chunks were embedded with the document prompt "
-                f"{built.get('document_format')!r}, not {embedder_id.get('document_format')!r} "
-                f"as this version does; re-ingest with `rag ingest --rebuild`")
-        if self.manifest.get("chunker") != chunker:
-            raise StoreError(
-                f"the index was built with chunk settings {self.manifest.get('chunker')}, "
-                f"not {chunker}; re-ingest with `rag ingest --rebuild`")
+        problem = incompatibility(self.manifest, embedder_id, chunker)
+        if problem:
+            raise StoreError(f"{problem}; re-ingest with `rag ingest --rebuild`")
 
     def save(self, index_dir: Path) -> Path:
         index_dir.mkdir(parents=True, exist_ok=True)
@@ -200,12 +187,9 @@ class Store:
 
     @classmethod
     def load(cls, index_dir: Path) -> "Store":
-        pointer = index_dir / POINTER
-        if not pointer.is_file():
-            raise StoreError(f"no index in {index_dir}; build one with `rag ingest`")
-        version = index_dir / pointer.read_text().strip()
+        version = current_version(index_dir)
+        manifest = read_manifest(version)
         try:
-            manifest = json.loads((version / "manifest.json").read_text(encoding="utf-8"))
             if manifest.get("format") != FORMAT:
                 raise StoreError(f"index format {manifest.get('format')} is not {FORMAT}")
             with open(version / "chunks.jsonl", encoding="utf-8") as f:
@@ -226,15 +210,47 @@ class Store:
                    _load_terms(version, manifest, len(chunks)), index)
 
 
+def current_version(index_dir: Path) -> Path:
+    """The folder of the index's current version (CURRENT names it; see Store.save)."""
+    pointer = index_dir / POINTER
+    if not pointer.is_file():
+        raise StoreError(f"no index in {index_dir}; build one with `rag ingest`")
+    return index_dir / pointer.read_text().strip()
+
+
+def read_manifest(version: Path) -> dict:
+    """An index version's manifest, without its chunks and vectors."""
+    try:
+        return json.loads((version / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise StoreError(f"the index in {version.parent} is damaged ({type(exc).__name__}: {exc}); "
+                         f"rebuild it with `rag ingest --rebuild`") from None
+
+
+def incompatibility(manifest: dict, embedder_id: dict, chunker: dict) -> str | None:
+    """Why an index with this manifest cannot be searched with this embedder and chunk settings
+    (None when it can)."""
+    built = manifest.get("embedder", {})
+    if any(built.get(k) != embedder_id.get(k) for k in ("name", "dim", "fingerprint")):
+        return (f"the index was built with embedder {built.get('name')} (dim {built.get('dim')}, "
+                f"fingerprint {built.get('fingerprint')}), not {embedder_id['name']} (dim "
+                f"{embedder_id['dim']}, fingerprint {embedder_id['fingerprint']})")
+    if built.get("document_format") != embedder_id.get("document_format"):
+        return (f"the index's chunks were embedded with the document prompt "
+                f"{built.get('document_format')!r}, not {embedder_id.get('document_format')!r} as this version does")
+    if manifest.get("chunker") != chunker:
+        return f"the index was built with chunk settings {manifest.get('chunker')}, not {chunker}"
+    return None
+
+
 def indexed_sources(index_dir: Path) -> list[Path]:
     """The files the articles of the index in `index_dir` were read from, by its manifest (none
     when there is no readable index): what `rag ingest --rebuild` reads again by default, so an
     index another version or other settings made is rebuilt with the same articles."""
     try:
-        version = index_dir / (index_dir / POINTER).read_text().strip()
-        manifest = json.loads((version / "manifest.json").read_text(encoding="utf-8"))
+        manifest = read_manifest(current_version(index_dir))
         return sorted({Path(a["source_path"]) for a in manifest["articles"].values() if a.get("source_path")})
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+    except (StoreError, KeyError, TypeError, AttributeError):
         return []
 
 

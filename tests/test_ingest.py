@@ -131,3 +131,37 @@ def test_cli_rebuild_reads_the_files_the_index_came_from(corpus, local, embedder
                             capture_output=True, text=True, cwd=REPO_ROOT, timeout=600)
     assert result.returncode == 2 and "rain.txt; name the folders or files to index" in result.stderr
     assert sorted(Store.load(local.index_dir).articles) == ["moon", "rain"]
+
+
+def test_setup_rebuilds_an_index_an_earlier_version_made(corpus, local, embedder):
+    """`rag setup` (the first command of the README) leaves an index it can use alone, and
+    rebuilds one made with the old document prompt from the same files, instead of leaving
+    `rag serve` to refuse it."""
+    import json
+    import subprocess
+    import sys
+
+    from rag.config import REPO_ROOT
+    from rag.ingest import outdated
+
+    def setup():
+        return subprocess.run([sys.executable, "-m", "rag.cli", "setup", "--index", str(local.index_dir)],
+                              capture_output=True, text=True, cwd=REPO_ROOT, timeout=600)
+
+    ingest([corpus / "moon.txt", corpus / "rain.txt"], local, embedder)
+    current = (local.index_dir / "CURRENT").read_text()
+    assert outdated(local) is None
+    result = setup()
+    assert result.returncode == 0, result.stderr
+    assert (local.index_dir / "CURRENT").read_text() == current and "rebuilding" not in result.stderr
+
+    version = local.index_dir / current.strip()
+    manifest = json.loads((version / "manifest.json").read_text())
+    manifest["embedder"]["document_format"] = "title: {title} | text: "
+    (version / "manifest.json").write_text(json.dumps(manifest))
+    assert "document prompt 'title: {title} | text: '" in outdated(local)
+    result = setup()
+    assert result.returncode == 0, result.stderr
+    assert "rebuilding" in result.stderr and "from the 2 files its articles came from" in result.stderr
+    assert outdated(local) is None
+    assert sorted(Store.load(local.index_dir).articles) == ["moon", "rain"]
