@@ -48,7 +48,7 @@ def cmd_setup(args) -> int:
     except StoreError as exc:  # a damaged index is not rebuilt behind the user's back
         _err(f"error: {exc}")
         return 1
-    if problem:  # an index an earlier version made: rebuilt with the same articles
+    if problem:  # rebuilt with the same articles
         _err(f"{problem}: rebuilding {settings.index_dir}")
         args.paths, args.rebuild = [], True
         return cmd_ingest(args)

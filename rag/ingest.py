@@ -10,7 +10,7 @@ from rag import corpus
 from rag.chunking import chunk_article
 from rag.config import Settings
 from rag.embedder import Embedder, embedder_id
-from rag.store import Store, StoreError, current_version, incompatibility, read_manifest
+from rag.store import Store, StoreError, current_version, read_manifest
 
 
 @dataclass
@@ -33,12 +33,18 @@ def chunker_settings(settings: Settings) -> dict:
 
 
 def outdated(settings: Settings) -> str | None:
-    """Why the index in settings.index_dir cannot be searched as it is (another embedder, document
-    prompt or chunk settings), read from its manifest without loading the embedder; None when
-    it can. Same weights give the same dimension, so the index's own is taken for it."""
-    manifest = read_manifest(current_version(settings.index_dir))
-    expected = embedder_id(settings.embedder, manifest.get("embedder", {}).get("dim"))
-    return incompatibility(manifest, expected, chunker_settings(settings))
+    """Why the index in settings.index_dir must be rebuilt for this version: its chunks were
+    embedded by this embedder with another document prompt (an earlier version's). Read from its
+    manifest, without loading the embedder; None when not. An index of another embedder is a
+    user's choice, left for `rag serve` to refuse with its reason."""
+    built = read_manifest(current_version(settings.index_dir)).get("embedder", {})
+    expected = embedder_id(settings.embedder, built.get("dim"))
+    if any(built.get(k) != expected[k] for k in ("name", "fingerprint")):
+        return None
+    if built.get("document_format") == expected["document_format"]:
+        return None
+    return (f"the index's chunks were embedded with the document prompt {built.get('document_format')!r}, "
+            f"not {expected['document_format']!r} as this version does")
 
 
 def ingest(paths: list[Path], settings: Settings, embedder: Embedder, rebuild: bool = False,

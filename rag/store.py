@@ -156,9 +156,22 @@ class Store:
 
     def check_compatible(self, embedder_id: dict, chunker: dict) -> None:
         """Refuse an index built with another embedder or other chunk settings."""
-        problem = incompatibility(self.manifest, embedder_id, chunker)
-        if problem:
-            raise StoreError(f"{problem}; re-ingest with `rag ingest --rebuild`")
+        built = self.manifest.get("embedder", {})
+        if any(built.get(k) != embedder_id.get(k) for k in ("name", "dim", "fingerprint")):
+            raise StoreError(
+                f"the index was built with embedder {built.get('name')} "
+                f"(dim {built.get('dim')}, fingerprint {built.get('fingerprint')}), not "
+                f"{embedder_id['name']} (dim {embedder_id['dim']}, fingerprint "
+                f"{embedder_id['fingerprint']}); re-ingest with `rag ingest --rebuild`")
+        if built.get("document_format") != embedder_id.get("document_format"):
+            raise StoreError(
+                f"the index's chunks were embedded with the document prompt "
+                f"{built.get('document_format')!r}, not {embedder_id.get('document_format')!r} "
+                f"as this version does; re-ingest with `rag ingest --rebuild`")
+        if self.manifest.get("chunker") != chunker:
+            raise StoreError(
+                f"the index was built with chunk settings {self.manifest.get('chunker')}, "
+                f"not {chunker}; re-ingest with `rag ingest --rebuild`")
 
     def save(self, index_dir: Path) -> Path:
         index_dir.mkdir(parents=True, exist_ok=True)
@@ -225,22 +238,6 @@ def read_manifest(version: Path) -> dict:
     except (OSError, ValueError) as exc:
         raise StoreError(f"the index in {version.parent} is damaged ({type(exc).__name__}: {exc}); "
                          f"rebuild it with `rag ingest --rebuild`") from None
-
-
-def incompatibility(manifest: dict, embedder_id: dict, chunker: dict) -> str | None:
-    """Why an index with this manifest cannot be searched with this embedder and chunk settings
-    (None when it can)."""
-    built = manifest.get("embedder", {})
-    if any(built.get(k) != embedder_id.get(k) for k in ("name", "dim", "fingerprint")):
-        return (f"the index was built with embedder {built.get('name')} (dim {built.get('dim')}, "
-                f"fingerprint {built.get('fingerprint')}), not {embedder_id['name']} (dim "
-                f"{embedder_id['dim']}, fingerprint {embedder_id['fingerprint']})")
-    if built.get("document_format") != embedder_id.get("document_format"):
-        return (f"the index's chunks were embedded with the document prompt "
-                f"{built.get('document_format')!r}, not {embedder_id.get('document_format')!r} as this version does")
-    if manifest.get("chunker") != chunker:
-        return f"the index was built with chunk settings {manifest.get('chunker')}, not {chunker}"
-    return None
 
 
 def indexed_sources(index_dir: Path) -> list[Path]:

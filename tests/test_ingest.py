@@ -135,8 +135,8 @@ def test_cli_rebuild_reads_the_files_the_index_came_from(corpus, local, embedder
 
 def test_setup_rebuilds_an_index_an_earlier_version_made(corpus, local, embedder):
     """`rag setup` (the first command of the README) leaves an index it can use alone, and
-    rebuilds one made with the old document prompt from the same files, instead of leaving
-    `rag serve` to refuse it."""
+    rebuilds one an earlier version embedded with the old document prompt from the same files,
+    instead of leaving `rag serve` to refuse it."""
     import json
     import subprocess
     import sys
@@ -165,3 +165,10 @@ def test_setup_rebuilds_an_index_an_earlier_version_made(corpus, local, embedder
     assert "rebuilding" in result.stderr and "from the 2 files its articles came from" in result.stderr
     assert outdated(local) is None
     assert sorted(Store.load(local.index_dir).articles) == ["moon", "rain"]
+
+    # Another embedder's index is the user's choice: not rebuilt with this one behind their back.
+    version = local.index_dir / (local.index_dir / "CURRENT").read_text().strip()
+    manifest = json.loads((version / "manifest.json").read_text())
+    manifest["embedder"].update(fingerprint="another model", document_format="title: {title} | text: ")
+    (version / "manifest.json").write_text(json.dumps(manifest))
+    assert outdated(local) is None
