@@ -38,7 +38,7 @@ def outdated(settings: Settings) -> str | None:
     manifest, without loading the embedder; None when not. An index of another embedder is a
     user's choice, left for `rag serve` to refuse with its reason."""
     built = read_manifest(current_version(settings.index_dir)).get("embedder", {})
-    expected = embedder_id(settings.embedder, built.get("dim"))
+    expected = embedder_id(settings.embedder, dim=None)  # the dimension follows from the weights
     if any(built.get(k) != expected[k] for k in ("name", "fingerprint")):
         return None
     if built.get("document_format") == expected["document_format"]:

@@ -172,3 +172,8 @@ def test_setup_rebuilds_an_index_an_earlier_version_made(corpus, local, embedder
     manifest["embedder"].update(fingerprint="another model", document_format="title: {title} | text: ")
     (version / "manifest.json").write_text(json.dumps(manifest))
     assert outdated(local) is None
+
+    (version / "manifest.json").write_text("{not json")  # damaged: said, and left as it is
+    result = setup()
+    assert result.returncode == 1 and "is damaged" in result.stderr
+    assert (version / "manifest.json").read_text() == "{not json"
