@@ -83,6 +83,7 @@ class Store:
     _lexical: lexical.LexicalIndex | None = None
     _neighbours: tuple[np.ndarray, np.ndarray] | None = None
     _rows: dict[str, int] | None = None  # chunk_id -> row, built on first use
+    index_dir: Path | None = None  # where it was loaded from, named in the messages that say how to rebuild it
 
     def __post_init__(self):
         if self.terms is None or len(self.terms) != len(self.chunks):
@@ -162,16 +163,16 @@ class Store:
                 f"the index was built with embedder {built.get('name')} "
                 f"(dim {built.get('dim')}, fingerprint {built.get('fingerprint')}), not "
                 f"{embedder_id['name']} (dim {embedder_id['dim']}, fingerprint "
-                f"{embedder_id['fingerprint']}); re-ingest with `rag ingest --rebuild`")
+                f"{embedder_id['fingerprint']}); re-ingest with {rebuild_command(self.index_dir)}")
         if built.get("document_format") != embedder_id.get("document_format"):
             raise StoreError(
                 f"the index's chunks were embedded with the document prompt "
                 f"{built.get('document_format')!r}, not {embedder_id.get('document_format')!r} "
-                f"as this version does; re-ingest with `rag ingest --rebuild`")
+                f"as this version does; re-ingest with {rebuild_command(self.index_dir)}")
         if self.manifest.get("chunker") != chunker:
             raise StoreError(
                 f"the index was built with chunk settings {self.manifest.get('chunker')}, "
-                f"not {chunker}; re-ingest with `rag ingest --rebuild`")
+                f"not {chunker}; re-ingest with {rebuild_command(self.index_dir)}")
 
     def save(self, index_dir: Path) -> Path:
         index_dir.mkdir(parents=True, exist_ok=True)
@@ -214,13 +215,18 @@ class Store:
         except Exception as exc:  # any damage: missing file, truncated JSON, bad FAISS data
             raise StoreError(
                 f"the index in {index_dir} is damaged ({type(exc).__name__}: {exc}); "
-                f"rebuild it with `rag ingest --rebuild`") from None
+                f"rebuild it with {rebuild_command(index_dir)}") from None
         if len(chunks) != index.ntotal or manifest.get("chunks") != len(chunks):
             raise StoreError(
                 f"the index in {index_dir} is inconsistent ({len(chunks)} chunks, "
-                f"{index.ntotal} vectors); rebuild it with `rag ingest --rebuild`")
+                f"{index.ntotal} vectors); rebuild it with {rebuild_command(index_dir)}")
         return cls(manifest, chunks, np.asarray(vectors, dtype=np.float32),
-                   _load_terms(version, manifest, len(chunks)), index)
+                   _load_terms(version, manifest, len(chunks)), index, index_dir=index_dir)
+
+
+def rebuild_command(index_dir: Path | None) -> str:
+    """The command that rebuilds the index in `index_dir`, as the error messages give it."""
+    return f"`rag ingest --rebuild --index {index_dir}`" if index_dir else "`rag ingest --rebuild`"
 
 
 def current_version(index_dir: Path) -> Path:
@@ -237,7 +243,7 @@ def read_manifest(version: Path) -> dict:
         return json.loads((version / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise StoreError(f"the index in {version.parent} is damaged ({type(exc).__name__}: {exc}); "
-                         f"rebuild it with `rag ingest --rebuild`") from None
+                         f"rebuild it with {rebuild_command(version.parent)}") from None
 
 
 def indexed_sources(index_dir: Path) -> list[Path]:

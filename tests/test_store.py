@@ -56,8 +56,9 @@ def test_damaged_index_gives_a_clear_error(tmp_path):
     with pytest.raises(StoreError, match="rag ingest --rebuild"):
         Store.load(tmp_path)
     (version / "manifest.json").write_text("{ truncated")
-    with pytest.raises(StoreError, match="damaged"):
+    with pytest.raises(StoreError, match="damaged") as refused:
         Store.load(tmp_path)
+    assert f"`rag ingest --rebuild --index {tmp_path}`" in str(refused.value)
 
 
 def test_missing_index_says_how_to_build_one(tmp_path):
@@ -73,8 +74,9 @@ def test_index_from_another_embedder_or_chunker_is_refused(tmp_path):
         store.check_compatible({**EMBEDDER, "fingerprint": "other"}, CHUNKER)
     with pytest.raises(StoreError, match="chunk settings"):
         store.check_compatible(EMBEDDER, {**CHUNKER, "max_tokens": 200})
-    with pytest.raises(StoreError, match="document prompt 'x', not 'y'"):
+    with pytest.raises(StoreError, match="document prompt 'x', not 'y'") as refused:
         store.check_compatible({**EMBEDDER, "document_format": "y"}, CHUNKER)
+    assert f"`rag ingest --rebuild --index {tmp_path}`" in str(refused.value)  # this index, whichever it is
     version = tmp_path / (tmp_path / "CURRENT").read_text().strip()
     assert json.loads((version / "manifest.json").read_text())["embedder"] == EMBEDDER
 
