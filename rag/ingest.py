@@ -10,7 +10,7 @@ from rag import corpus
 from rag.chunking import chunk_article
 from rag.config import Settings
 from rag.embedder import Embedder, embedder_id
-from rag.store import Store, StoreError, current_version, read_manifest
+from rag.store import Store, StoreError, current_version, document_prompt_changed, read_manifest
 
 
 @dataclass
@@ -41,10 +41,7 @@ def outdated(settings: Settings) -> str | None:
     expected = embedder_id(settings.embedder, dim=None)  # the dimension follows from the weights
     if any(built.get(k) != expected[k] for k in ("name", "fingerprint")):
         return None
-    if built.get("document_format") == expected["document_format"]:
-        return None
-    return (f"the index's chunks were embedded with the document prompt {built.get('document_format')!r}, "
-            f"not {expected['document_format']!r} as this version does")
+    return document_prompt_changed(built, expected)
 
 
 def ingest(paths: list[Path], settings: Settings, embedder: Embedder, rebuild: bool = False,

@@ -164,11 +164,9 @@ class Store:
                 f"(dim {built.get('dim')}, fingerprint {built.get('fingerprint')}), not "
                 f"{embedder_id['name']} (dim {embedder_id['dim']}, fingerprint "
                 f"{embedder_id['fingerprint']}); re-ingest with {rebuild_command(self.index_dir)}")
-        if built.get("document_format") != embedder_id.get("document_format"):
-            raise StoreError(
-                f"the index's chunks were embedded with the document prompt "
-                f"{built.get('document_format')!r}, not {embedder_id.get('document_format')!r} "
-                f"as this version does; re-ingest with {rebuild_command(self.index_dir)}")
+        problem = document_prompt_changed(built, embedder_id)
+        if problem:
+            raise StoreError(f"{problem}; re-ingest with {rebuild_command(self.index_dir)}")
         if self.manifest.get("chunker") != chunker:
             raise StoreError(
                 f"the index was built with chunk settings {self.manifest.get('chunker')}, "
@@ -222,6 +220,15 @@ class Store:
                 f"{index.ntotal} vectors); rebuild it with {rebuild_command(index_dir)}")
         return cls(manifest, chunks, np.asarray(vectors, dtype=np.float32),
                    _load_terms(version, manifest, len(chunks)), index, index_dir=index_dir)
+
+
+def document_prompt_changed(built: dict, embedder_id: dict) -> str | None:
+    """Why chunks embedded as the manifest's `built` embedder record says cannot be searched with
+    `embedder_id`'s document prompt (None when the prompts are the same)."""
+    if built.get("document_format") == embedder_id.get("document_format"):
+        return None
+    return (f"the index's chunks were embedded with the document prompt {built.get('document_format')!r}, "
+            f"not {embedder_id.get('document_format')!r} as this version does")
 
 
 def rebuild_command(index_dir: Path | None) -> str:

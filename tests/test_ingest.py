@@ -1,11 +1,21 @@
 """Incremental ingest with the real embedder on a small corpus of its own."""
 
 import dataclasses
+import json
+import subprocess
+import sys
 
 import pytest
 
+from rag.config import REPO_ROOT
 from rag.ingest import ingest
 from rag.store import Store, StoreError
+
+
+def rag_cli(*args):
+    """`rag ARGS` in a fresh process, as a user runs it."""
+    return subprocess.run([sys.executable, "-m", "rag.cli", *map(str, args)],
+                          capture_output=True, text=True, cwd=REPO_ROOT, timeout=600)
 
 
 def article(folder, name, title, body):
@@ -71,15 +81,8 @@ def test_index_with_other_chunk_settings_is_refused(corpus, local, embedder):
 
 
 def test_cli_ingest_names_skipped_files_and_summarises(corpus, tmp_path):
-    import subprocess
-    import sys
-
-    from rag.config import REPO_ROOT
-
     (corpus / "empty.txt").write_text("", encoding="utf-8")
-    result = subprocess.run(
-        [sys.executable, "-m", "rag.cli", "ingest", str(corpus), "--index", str(tmp_path / "cli-index")],
-        capture_output=True, text=True, cwd=REPO_ROOT, timeout=600)
+    result = rag_cli("ingest", corpus, "--index", tmp_path / "cli-index")
     assert result.returncode == 0, result.stderr
     assert f"skipped {corpus / 'empty.txt'}: empty file" in result.stderr
     assert "embedded 2/2 chunks of 2 new or changed articles" in result.stderr
@@ -89,8 +92,6 @@ def test_cli_ingest_names_skipped_files_and_summarises(corpus, tmp_path):
 
 def test_chunks_are_embedded_without_their_headline(corpus, local, embedder):
     """A headline names one of an article's stories; chunks about the others must not lean to it."""
-    import numpy as np
-
     ingest([corpus], local, embedder)
     store = Store.load(local.index_dir)
     chunk = store.chunks[0]
@@ -101,25 +102,28 @@ def test_chunks_are_embedded_without_their_headline(corpus, local, embedder):
     assert store.manifest["embedder"]["document_format"] == "title: none | text: "
 
 
+OLD_DOCUMENT_FORMAT = "title: {title} | text: "  # the document prompt before chunks lost their headline
+
+
+def change_manifest_embedder(index_dir, **changes) -> dict:
+    """Rewrite what the current index's manifest records of its embedder, as an index another
+    version or model made would have it; returns the new manifest."""
+    version = index_dir / (index_dir / "CURRENT").read_text().strip()
+    manifest = json.loads((version / "manifest.json").read_text())
+    manifest["embedder"].update(changes)
+    (version / "manifest.json").write_text(json.dumps(manifest))
+    return manifest
+
+
 def test_cli_rebuild_reads_the_files_the_index_came_from(corpus, local, embedder):
     """An index an earlier version made (headlines in the document prompt) is refused, and
     `rag ingest --rebuild` without paths rebuilds it from its own articles' files."""
-    import json
-    import subprocess
-    import sys
-
-    from rag.config import REPO_ROOT
-
     ingest([corpus / "moon.txt", corpus / "rain.txt"], local, embedder)
-    version = local.index_dir / (local.index_dir / "CURRENT").read_text().strip()
-    manifest = json.loads((version / "manifest.json").read_text())
-    manifest["embedder"]["document_format"] = "title: {title} | text: "
-    (version / "manifest.json").write_text(json.dumps(manifest))
+    manifest = change_manifest_embedder(local.index_dir, document_format=OLD_DOCUMENT_FORMAT)
     with pytest.raises(StoreError, match="document prompt"):
         Store.load(local.index_dir).check_compatible(embedder.id, manifest["chunker"])
 
-    result = subprocess.run([sys.executable, "-m", "rag.cli", "ingest", "--rebuild", "--index", str(local.index_dir)],
-                            capture_output=True, text=True, cwd=REPO_ROOT, timeout=600)
+    result = rag_cli("ingest", "--rebuild", "--index", local.index_dir)
     assert result.returncode == 0, result.stderr
     assert "from the 2 files its articles came from" in result.stderr
     rebuilt = Store.load(local.index_dir)
@@ -127,8 +131,7 @@ def test_cli_rebuild_reads_the_files_the_index_came_from(corpus, local, embedder
     assert sorted(rebuilt.articles) == ["moon", "rain"]
 
     (corpus / "rain.txt").unlink()  # a file gone: named, and the index left as it is
-    result = subprocess.run([sys.executable, "-m", "rag.cli", "ingest", "--rebuild", "--index", str(local.index_dir)],
-                            capture_output=True, text=True, cwd=REPO_ROOT, timeout=600)
+    result = rag_cli("ingest", "--rebuild", "--index", local.index_dir)
     assert result.returncode == 2 and "rain.txt; name the folders or files to index" in result.stderr
     assert sorted(Store.load(local.index_dir).articles) == ["moon", "rain"]
 
@@ -137,16 +140,10 @@ def test_setup_rebuilds_an_index_an_earlier_version_made(corpus, local, embedder
     """`rag setup` (the first command of the README) leaves an index it can use alone, and
     rebuilds one an earlier version embedded with the old document prompt from the same files,
     instead of leaving `rag serve` to refuse it."""
-    import json
-    import subprocess
-    import sys
-
-    from rag.config import REPO_ROOT
     from rag.ingest import outdated
 
     def setup():
-        return subprocess.run([sys.executable, "-m", "rag.cli", "setup", "--index", str(local.index_dir)],
-                              capture_output=True, text=True, cwd=REPO_ROOT, timeout=600)
+        return rag_cli("setup", "--index", local.index_dir)
 
     ingest([corpus / "moon.txt", corpus / "rain.txt"], local, embedder)
     current = (local.index_dir / "CURRENT").read_text()
@@ -155,10 +152,7 @@ def test_setup_rebuilds_an_index_an_earlier_version_made(corpus, local, embedder
     assert result.returncode == 0, result.stderr
     assert (local.index_dir / "CURRENT").read_text() == current and "rebuilding" not in result.stderr
 
-    version = local.index_dir / current.strip()
-    manifest = json.loads((version / "manifest.json").read_text())
-    manifest["embedder"]["document_format"] = "title: {title} | text: "
-    (version / "manifest.json").write_text(json.dumps(manifest))
+    change_manifest_embedder(local.index_dir, document_format=OLD_DOCUMENT_FORMAT)
     assert "document prompt 'title: {title} | text: '" in outdated(local)
     result = setup()
     assert result.returncode == 0, result.stderr
@@ -167,12 +161,10 @@ def test_setup_rebuilds_an_index_an_earlier_version_made(corpus, local, embedder
     assert sorted(Store.load(local.index_dir).articles) == ["moon", "rain"]
 
     # Another embedder's index is the user's choice: not rebuilt with this one behind their back.
-    version = local.index_dir / (local.index_dir / "CURRENT").read_text().strip()
-    manifest = json.loads((version / "manifest.json").read_text())
-    manifest["embedder"].update(fingerprint="another model", document_format="title: {title} | text: ")
-    (version / "manifest.json").write_text(json.dumps(manifest))
+    change_manifest_embedder(local.index_dir, fingerprint="another model", document_format=OLD_DOCUMENT_FORMAT)
     assert outdated(local) is None
 
+    version = local.index_dir / (local.index_dir / "CURRENT").read_text().strip()
     (version / "manifest.json").write_text("{not json")  # damaged: said, and left as it is
     result = setup()
     assert result.returncode == 1 and "is damaged" in result.stderr
