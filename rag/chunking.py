@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Callable
 
@@ -9,6 +10,7 @@ from rag.arabic import clause_spans, sentence_spans
 from rag.corpus import Article
 
 TokenCounter = Callable[[str], int]
+_WORD = re.compile(r"\S+")
 
 
 @dataclass(frozen=True)
@@ -43,17 +45,41 @@ def _pieces(text: str, count: TokenCounter, max_tokens: int) -> list[tuple[int, 
 
 
 def _word_windows(text, start, end, count, max_tokens) -> list[tuple[int, int, int]]:
-    """Last resort for a run-on clause: windows of whole words."""
-    windows, window_start, cursor = [], start, start
-    words = text[start:end].split(" ")
-    for word in words:
-        word_end = cursor + len(word)
-        if count(text[window_start:word_end]) > max_tokens and cursor > window_start:
-            windows.append((window_start, cursor - 1, count(text[window_start:cursor - 1])))
-            window_start = cursor
-        cursor = word_end + 1
-    windows.append((window_start, end, count(text[window_start:end])))
+    """Last resort for a run-on clause: windows of whole words (split on any whitespace, the
+    no-break space too), a word longer than a window cut into pieces that fit."""
+    windows: list[tuple[int, int, int]] = []
+    window_start = window_end = None
+    for word in _words(text, start, end, count, max_tokens):
+        if window_start is not None and count(text[window_start:word[1]]) > max_tokens:
+            windows.append((window_start, window_end, count(text[window_start:window_end])))
+            window_start = None
+        if window_start is None:
+            window_start = word[0]
+        window_end = word[1]
+    if window_start is not None:
+        windows.append((window_start, window_end, count(text[window_start:window_end])))
     return windows
+
+
+def _words(text, start, end, count, max_tokens):
+    """(start, end) of each whitespace-separated word of text[start:end]; one over `max_tokens`
+    comes as consecutive pieces of at most that many tokens."""
+    for match in _WORD.finditer(text, start, end):
+        w_start, w_end = match.span()
+        while w_start < w_end:
+            # a token is rarely over a few characters: look no further than this for one piece
+            high = min(w_end, w_start + max_tokens * 32)
+            if count(text[w_start:high]) > max_tokens:
+                low = w_start + 1  # the longest piece that fits, by halving
+                while low < high:
+                    middle = (low + high + 1) // 2
+                    if count(text[w_start:middle]) <= max_tokens:
+                        low = middle
+                    else:
+                        high = middle - 1
+                high = low
+            yield w_start, high
+            w_start = high
 
 
 def chunk_article(article: Article, count: TokenCounter, max_tokens: int = 120,

@@ -42,7 +42,7 @@ def format_sources(passages: list[dict] | list[Passage]) -> str:
     rows = []
     for n, p in enumerate(passages, 1):
         title, text = (p["title"], p["text"]) if isinstance(p, dict) else (p.title, p.text)
-        rows.append(source.format(n=n, title=title, text=without_instructions(text)))
+        rows.append(source.format(n=n, title=without_instructions(title), text=without_instructions(text)))
     return "\n\n".join(rows)
 
 
@@ -107,6 +107,10 @@ class Generator:
     def count_tokens(self, text: str) -> int:
         return len(self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
 
+    def prompt_tokens(self, messages: list[dict]) -> int:
+        """Tokens of the whole prompt these messages make, as `stream` would send it."""
+        return len(self._tokens(self.formatter(messages=messages)))
+
     def _tokens(self, formatted, start: str = "") -> list[int]:
         return self.llm.tokenize((formatted.prompt + start).encode("utf-8"),
                                  add_bos=not formatted.added_special, special=True)
@@ -124,6 +128,9 @@ class Generator:
         started = time.perf_counter()
         # No repeat penalty: an answer should copy names and words from the sources and the
         # question, which a penalty on recent tokens discourages.
+        if len(prompt) >= self.llm.n_ctx():
+            raise GeneratorError(f"the prompt takes {len(prompt)} tokens, more than the model's context "
+                                 f"of {self.llm.n_ctx()}")
         parts = self.llm.create_completion(
             prompt=prompt, stream=True, temperature=0.0, top_k=1, max_tokens=max_tokens,
             repeat_penalty=1.0, stop=formatted.stop, stopping_criteria=formatted.stopping_criteria)
