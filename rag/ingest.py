@@ -10,7 +10,17 @@ from rag import corpus
 from rag.chunking import chunk_article
 from rag.config import Settings
 from rag.embedder import Embedder, embedder_id
-from rag.store import Store, StoreError, current_version, document_prompt_changed, read_manifest
+from rag.injection import instruction_spans
+from rag.store import (Store, StoreError, current_version, document_prompt_changed, pointer_text, read_manifest,
+                       writer_lock)
+
+
+class IngestCancelled(RuntimeError):
+    """The ingest was stopped before it saved anything; the index is as it was."""
+
+
+class TooLarge(ValueError):
+    """More chunks than one ingest call may embed (an upload's limit)."""
 
 
 @dataclass
@@ -45,17 +55,32 @@ def outdated(settings: Settings) -> str | None:
 
 
 def ingest(paths: list[Path], settings: Settings, embedder: Embedder, rebuild: bool = False,
-           progress=None, remove_missing: bool = True) -> IngestReport:
-    """Ingest the articles under `paths` into settings.index_dir.
+           progress=None, remove_missing: bool | None = None, lock_timeout: float = -1,
+           max_chunks: int | None = None, should_stop=None) -> IngestReport:
+    """Ingest the articles under `paths` into settings.index_dir, as its one writer (the index's
+    writer_lock is held from loading to saving; `lock_timeout` seconds to wait for it, -1 for
+    as long as it takes, else store.IndexBusy).
 
-    With `remove_missing` (a whole corpus is given) indexed articles not found under `paths` are
-    removed; without it (a few added files) they are kept.
+    With `remove_missing` indexed articles not found under `paths` are removed; without it they
+    are kept. By default (None) they are removed when a folder is named (a whole corpus) and
+    kept when only files are (adding them). Either way an article whose file is named and no
+    longer holds it (a replaced .jsonl) is removed.
 
     `progress(done_chunks, total_chunks, articles)` is called while embedding, `articles` being
-    the number of new or changed articles those chunks come from.
+    the number of new or changed articles those chunks come from. `should_stop()`, called as
+    often, ends the ingest with IngestCancelled before anything is saved. More than `max_chunks`
+    chunks to embed raise TooLarge before any is.
     """
+    if remove_missing is None:
+        remove_missing = any(Path(p).is_dir() for p in paths)
+    with writer_lock(settings.index_dir, lock_timeout):
+        return _ingest(paths, settings, embedder, rebuild, progress, remove_missing, max_chunks, should_stop)
+
+
+def _ingest(paths, settings, embedder, rebuild, progress, remove_missing, max_chunks, should_stop) -> IngestReport:
     started = time.perf_counter()
     chunker = chunker_settings(settings)
+    replaces = pointer_text(settings.index_dir)  # the version this writer starts from
     store = None
     if not rebuild:
         try:
@@ -72,8 +97,11 @@ def ingest(paths: list[Path], settings: Settings, embedder: Embedder, rebuild: b
     # An article whose file failed to read this time keeps what the index already has of it.
     failed_sources = {p.path for p in loaded.problems}
     current = {a.id: a for a in loaded.articles}
-    for article_id, meta in list(store.articles.items()) if remove_missing else []:
-        if article_id not in current and meta.get("source_path") not in failed_sources:
+    named_files = {str(p) for p in corpus.corpus_files(paths)}
+    for article_id, meta in list(store.articles.items()):
+        if article_id in current or meta.get("source_path") in failed_sources:
+            continue
+        if remove_missing or meta.get("source_path") in named_files:
             report.removed.append(article_id)
     todo, renamed = [], False
     for article in loaded.articles:
@@ -88,17 +116,27 @@ def ingest(paths: list[Path], settings: Settings, embedder: Embedder, rebuild: b
             report.unchanged += 1
             if known.get("aliases", []) != list(article.aliases):  # same text, other copies
                 known["aliases"], renamed = list(article.aliases), True
-    store.remove_articles(set(report.removed) | set(report.changed))
+    for article in todo:  # said in the report, so a user sees what the assistant will not read
+        whole = f"{article.title}\n{article.text}"
+        report.warnings += [corpus.Problem(article.source_path, f"kept out of answers, reads as an instruction "
+                                           f"to the assistant: {whole[s:e][:160]!r}")
+                            for s, e in instruction_spans(whole)[:5]]
 
     chunks_by_article = {a.id: chunk_article(a, embedder.count_tokens, settings.chunk_tokens,
                                              settings.chunk_overlap_sentences) for a in todo}
     all_chunks = [c for a in todo for c in chunks_by_article[a.id]]
+    if max_chunks is not None and len(all_chunks) > max_chunks:
+        raise TooLarge(f"these articles make {len(all_chunks):,} passages; one upload may add at most "
+                       f"{max_chunks:,} (add a large archive with `rag ingest`)")
+    store.remove_articles(set(report.removed) | set(report.changed))
     if all_chunks:
         done = 0
 
         def advance(n):
             nonlocal done
             done += n
+            if should_stop and should_stop():
+                raise IngestCancelled("stopped before anything was saved; the index is as it was")
             if progress:
                 progress(done, len(all_chunks), len(todo))
 
@@ -110,7 +148,7 @@ def ingest(paths: list[Path], settings: Settings, embedder: Embedder, rebuild: b
         store.add(all_chunks, vectors, metas)
     report.chunks_embedded = len(all_chunks)
     if todo or report.removed or renamed or rebuild or not (settings.index_dir / "CURRENT").exists():
-        store.save(settings.index_dir)
+        store.save(settings.index_dir, replaces=replaces)
     report.total_articles = len(store.articles)
     report.total_chunks = len(store.chunks)
     report.seconds = time.perf_counter() - started

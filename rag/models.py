@@ -196,7 +196,7 @@ def _unpack_folder(zip_path: Path, folder: str, target: Path, sha: str) -> None:
                 continue
             rel = info.filename[len(folder):]
             out = target / rel
-            if ".." in Path(rel).parts:
+            if ".." in Path(rel).parts or Path(rel).is_absolute() or "\\" in rel or rel[1:2] == ":":
                 raise ModelFetchError(f"unsafe path in model archive: {info.filename}")
             out.parent.mkdir(parents=True, exist_ok=True)
             with archive.open(info) as src, open(out, "wb") as dst:

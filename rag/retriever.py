@@ -172,7 +172,7 @@ class Retriever:
     def retrieve(self, query: str, top_k: int, candidates: int = 20, budget_tokens: int = 400,
                  passages_per_article: int = 2) -> Retrieval:
         """Up to `top_k` of the best chunks as passages for the LLM (overlapping chunks of one
-        article merged), within `budget_tokens` embedder tokens and at most
+        article merged), within `budget_tokens` embedder tokens (headlines counted) and at most
         `passages_per_article` separate passages from one article, so it cannot crowd out the rest."""
         ranked = self.search(query, max(candidates, top_k))
         chosen: list[tuple[Chunk, float]] = []
@@ -180,7 +180,7 @@ class Retriever:
         for chunk, score in ranked:
             if len(chosen) == top_k:
                 break
-            tokens = self.embedder.count_tokens(chunk.text)
+            tokens = self.embedder.count_tokens(f"{chunk.title}\n{chunk.text}")  # the headline is sent too
             if chosen and used + tokens > budget_tokens:
                 continue
             same_article = [cs for cs in chosen if cs[0].article_id == chunk.article_id]

