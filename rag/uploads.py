@@ -1,14 +1,21 @@
-"""Articles uploaded through the UI: checked, then copied into the corpus folder under a safe name.
+"""Articles uploaded through the UI: all checked first, then copied into the corpus folder under a
+safe name, never over another file unless the user asked to replace it.
 
 Only files that load as articles are copied, so a bad upload is reported and leaves the corpus
 and the index as they were. The uploaded file's own name never chooses where anything is
 written: it is cut to its last part and to safe characters first (no `../`, no absolute paths).
+A name or article id that is already taken is refused; with `replace`, a file of the same name
+is replaced and the old one kept in the corpus's `.replaced/` folder (hidden folders are not
+read as articles). An article id indexed from another file is always refused.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,6 +23,9 @@ from rag import corpus
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_FILES = 50
+MAX_UPLOAD_BYTES = 100 * 1024 * 1024  # one upload request in all (app's request guard)
+REPLACED = ".replaced"  # the previous versions of replaced files, inside the corpus folder
+STALE_PART_SECONDS = 3600  # a .part file this old is a leftover of a copy that died
 _UNSAFE = re.compile(r"[^\w.\-]+", re.UNICODE)
 
 
@@ -23,6 +33,18 @@ _UNSAFE = re.compile(r"[^\w.\-]+", re.UNICODE)
 class UploadResult:
     saved: list[Path] = field(default_factory=list)  # copied into the corpus folder
     problems: list[corpus.Problem] = field(default_factory=list)  # rejected, with the reason
+    warnings: list[corpus.Problem] = field(default_factory=list)  # saved, but worth knowing
+    replaced: dict[Path, Path] = field(default_factory=dict)  # saved file -> where its old version went
+
+    def undo(self) -> None:
+        """Take this upload back out of the corpus folder: new files removed, replaced ones restored."""
+        for path in self.saved:
+            backup = self.replaced.get(path)
+            if backup is not None:
+                os.replace(backup, path)
+            else:
+                path.unlink(missing_ok=True)
+        self.saved, self.replaced = [], {}
 
 
 def safe_name(name: str) -> str:
@@ -36,36 +58,50 @@ def safe_name(name: str) -> str:
     return f"{stem}.{suffix.lower()}" if suffix else stem
 
 
-def accept(uploaded: list[tuple[str, Path]], corpus_dir: Path) -> UploadResult:
-    """Check each (original name, temporary path) and copy the good ones into `corpus_dir`.
+def accept(uploaded: list[tuple[str, Path]], corpus_dir: Path, indexed: dict[str, str] | None = None,
+           replace: bool = False) -> UploadResult:
+    """Check each (original name, temporary path), then copy the good ones into `corpus_dir`.
 
-    A file with the name of an article already in the corpus replaces it (ingest then re-embeds
-    that article); two uploads that would take the same name keep the first."""
+    `indexed` maps the index's article ids to the file each was read from. Nothing is copied
+    before every file has been checked; a bad file is reported and skipped."""
     result = UploadResult()
     if len(uploaded) > MAX_FILES:
         result.problems.append(corpus.Problem(
             f"{len(uploaded)} files", f"too many files at once; the limit is {MAX_FILES}"))
         return result
     corpus_dir.mkdir(parents=True, exist_ok=True)
-    taken: set[str] = set()
+    _remove_stale_parts(corpus_dir)
+    indexed = indexed or {}
+    names: set[str] = set()
+    ids: dict[str, str] = {}  # article id -> name, within this upload
+    good: list[tuple[Path, Path]] = []  # (temporary, target)
     for original, temporary in uploaded:
         name = safe_name(original)
-        reason = _rejection(name, temporary, taken)
+        target = corpus_dir / name
+        reason = _rejection(name, temporary, names)
+        loaded = None
+        if not reason:
+            loaded = corpus.load([temporary], names={temporary: name})
+            if loaded.problems and not loaded.articles:
+                reason = loaded.problems[0].reason
+        if not reason and target.exists() and not replace:
+            reason = (f"the corpus already has a file named {name}; choose “Replace files of the same name” "
+                      f"to replace it (the old one is kept in {REPLACED}/)")
+        if not reason:
+            reason = _taken_id(loaded.articles, target, indexed, ids, corpus_dir)
         if reason:
             result.problems.append(corpus.Problem(original, reason))
             continue
-        loaded = corpus.load([temporary])
-        if loaded.problems and not loaded.articles:
-            result.problems.append(corpus.Problem(original, loaded.problems[0].reason))
-            continue
         # A .jsonl with some bad lines is kept for its good ones; the bad ones are reported.
         result.problems += [corpus.Problem(original, p.reason, p.where) for p in loaded.problems]
-        target = corpus_dir / name
-        partial = target.with_name(f".{name}.part")
-        shutil.copyfile(temporary, partial)
-        partial.replace(target)
-        taken.add(name)
-        result.saved.append(target)
+        result.warnings += [corpus.Problem(original, p.reason, p.where) for p in loaded.warnings]
+        names.add(name)
+        ids.update((a.id, name) for a in loaded.articles)
+        good.append((temporary, target))
+    for temporary, target in good:
+        problem = _copy(temporary, target, replace, result)
+        if problem:
+            result.problems.append(corpus.Problem(target.name, problem))
     return result
 
 
@@ -79,3 +115,69 @@ def _rejection(name: str, path: Path, taken: set[str]) -> str | None:
     if name in taken:
         return f"another file in this upload is also named {name}"
     return None
+
+
+def _taken_id(articles: list[corpus.Article], target: Path, indexed: dict[str, str],
+              in_upload: dict[str, str], corpus_dir: Path) -> str | None:
+    """Why one of these articles' ids cannot be used (None when all are free): an id is an
+    article's identity in the index and its citations, so it names one file's article only."""
+    for article in articles:
+        if article.id in in_upload:
+            return f"article id {article.id!r} is also in {in_upload[article.id]} of this upload"
+        source = indexed.get(article.id)
+        if source is not None and Path(source).name != target.name:
+            where = f" from {Path(source).name}" if source else ""
+            return (f"article id {article.id!r} is already in the index{where}; rename the file "
+                    f"(or give the record another id), or replace {Path(source).name or 'that file'} itself")
+    if target.suffix.lower() in corpus.TEXT_SUFFIXES:  # x.md beside x.txt would share the id x
+        for other in corpus.TEXT_SUFFIXES - {target.suffix.lower()}:
+            if (corpus_dir / f"{target.stem}{other}").exists():
+                return f"the corpus has {target.stem}{other}, whose article id {target.stem!r} this file would take"
+    return None
+
+
+def _copy(temporary: Path, target: Path, replace: bool, result: UploadResult) -> str | None:
+    """Copy one checked upload to `target` without ever overwriting a file: a hard link of a
+    finished copy, which fails if the name was taken meanwhile (another server, a user)."""
+    partial = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.part")
+    shutil.copyfile(temporary, partial)
+    try:
+        backup = None
+        if replace and target.exists():
+            backup = target.parent / REPLACED / f"{target.name}.{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
+            backup.parent.mkdir(exist_ok=True)
+            os.replace(target, backup)
+        try:
+            _link_new(partial, target)
+        except FileExistsError:
+            if backup is not None:
+                os.replace(backup, target)
+            return "a file of this name appeared in the corpus meanwhile; nothing was replaced"
+        result.saved.append(target)
+        if backup is not None:
+            result.replaced[target] = backup
+        return None
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def _link_new(source: Path, target: Path) -> None:
+    """`target` made to hold `source`'s content; FileExistsError if it exists."""
+    try:
+        os.link(source, target)
+    except FileExistsError:
+        raise
+    except OSError:  # a file system without hard links: create exclusively, then copy
+        with open(source, "rb") as src, open(target, "xb") as dst:
+            shutil.copyfileobj(src, dst)
+
+
+def _remove_stale_parts(corpus_dir: Path) -> None:
+    """Leftovers of copies that died halfway (a crash between copy and link)."""
+    cutoff = time.time() - STALE_PART_SECONDS
+    for leftover in corpus_dir.glob(".*.part"):
+        try:
+            if leftover.stat().st_mtime < cutoff:
+                leftover.unlink()
+        except FileNotFoundError:
+            pass

@@ -48,3 +48,75 @@ def test_too_many_files_are_refused_whole(tmp_path):
     path = _file(tmp_path, "a.txt", b"t\n\nx")
     result = uploads.accept([("a.txt", path)] * (uploads.MAX_FILES + 1), tmp_path / "corpus")
     assert not result.saved and "too many files" in result.problems[0].reason
+
+
+def _indexed(corpus_dir: Path) -> dict[str, str]:
+    """Article id -> source file, as the index would have them after ingesting `corpus_dir`."""
+    from rag import corpus
+
+    return {a.id: a.source_path for a in corpus.load([corpus_dir]).articles}
+
+
+def test_an_upload_never_replaces_an_article_by_name_id_or_spelling(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "x.txt").write_text("Old headline\n\nOld text.", encoding="utf-8")
+    (corpus / "feed.jsonl").write_text('{"id": "story-1", "title": "Old", "text": "Old story."}\n', encoding="utf-8")
+    first = uploads.accept([("a b.txt", _file(tmp_path, "a b.txt", b"Spaced\n\nSpaced text."))], corpus)
+    assert [p.name for p in first.saved] == ["a_b.txt"]
+    indexed = _indexed(corpus)
+    before = {p.name: p.read_bytes() for p in corpus.iterdir()}
+    result = uploads.accept([
+        ("x.txt", _file(tmp_path, "x.txt", b"New headline\n\nNew text.")),  # the same name
+        ("x.md", _file(tmp_path, "x.md", b"New headline\n\nNew text.")),  # another suffix, the same id
+        ("a_b.txt", _file(tmp_path, "a_b.txt", b"Other\n\nOther text.")),  # safe_name("a b.txt") is a_b.txt
+        ("records.json", _file(tmp_path, "records.json", b'[{"id": "story-1", "text": "Replaced story."}]')),
+    ], corpus, indexed)
+    assert not result.saved
+    assert {p.name: p.read_bytes() for p in corpus.iterdir()} == before
+    reasons = {p.path: p.reason for p in result.problems}
+    assert "already has a file named x.txt" in reasons["x.txt"] and "Replace" in reasons["x.txt"]
+    assert "article id 'x'" in reasons["x.md"]
+    assert "article id 'story-1' is already in the index from feed.jsonl" in reasons["records.json"]
+    assert "already has a file named a_b.txt" in reasons["a_b.txt"]
+
+
+def test_replacing_is_explicit_and_keeps_the_old_file(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "x.txt").write_text("Old headline\n\nOld text.", encoding="utf-8")
+    result = uploads.accept([("x.txt", _file(tmp_path, "x.txt", b"New headline\n\nNew text."))], corpus,
+                            _indexed(corpus), replace=True)
+    assert result.saved == [corpus / "x.txt"] and not result.problems
+    assert (corpus / "x.txt").read_text() == "New headline\n\nNew text."
+    [kept] = (corpus / uploads.REPLACED).iterdir()
+    assert kept.name.startswith("x.txt.") and kept.read_text() == "Old headline\n\nOld text."
+    from rag import corpus as reader
+    assert [a.id for a in reader.load([corpus]).articles] == ["x"]  # the kept copy is not read as an article
+    result.undo()  # an ingest that failed puts the old file back
+    assert (corpus / "x.txt").read_text() == "Old headline\n\nOld text."
+
+
+def test_every_file_is_checked_before_any_is_copied_and_a_bad_one_only_skipped(tmp_path):
+    corpus = tmp_path / "corpus"
+    result = uploads.accept([
+        ("good.txt", _file(tmp_path, "good.txt", b"Title\n\nText.")),
+        ("deep.json", _file(tmp_path, "deep.json", b"[" * 100_000 + b"]" * 100_000)),
+        ("later.txt", _file(tmp_path, "later.txt", b"Later\n\nMore text.")),
+    ], corpus)
+    assert sorted(p.name for p in corpus.iterdir()) == ["good.txt", "later.txt"]
+    assert [(p.path, p.reason) for p in result.problems] == [("deep.json", "JSON nested too deeply")]
+
+
+def test_stale_part_files_are_removed_and_fresh_ones_left(tmp_path):
+    import os
+    import time
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    stale, fresh = corpus / ".old.txt.1234.part", corpus / ".new.txt.5678.part"
+    stale.write_text("x")
+    fresh.write_text("y")
+    os.utime(stale, (time.time() - 2 * uploads.STALE_PART_SECONDS,) * 2)
+    uploads.accept([("a.txt", _file(tmp_path, "a.txt", b"T\n\nx"))], corpus)
+    assert not stale.exists() and fresh.exists()
