@@ -1,9 +1,14 @@
 """The chat UI in the browser (Gradio). Renders answers and sources; the answering is rag.chat's.
 
     python app.py [--host 127.0.0.1] [--port 7860] [--index DIR] [--corpus DIR]
+                  [--auth-file FILE] [--ssl-certfile FILE --ssl-keyfile FILE]
 
 Builds the index from the corpus folder (seeds/) first if there is none; articles uploaded in the
 UI are saved into that folder and added to the index.
+
+Answers are shown as plain text (escaped, no Markdown), so nothing an article or the LLM writes
+becomes markup in the page. Requests pass rag.guard first (Host, Origin, upload limits); beyond
+loopback a login is required (RAG_AUTH=USER:PASSWORD or --auth-file), throttled.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import json
 import os
 import sys
 import threading
+import time
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -22,13 +28,23 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import gradio as gr  # noqa: E402
 
+from starlette.middleware import Middleware  # noqa: E402
+
 from rag.arabic import language  # noqa: E402
 from rag.chat import Answer, Assistant, Citation, QuestionError  # noqa: E402
 from rag.config import Settings  # noqa: E402
 from rag.corpus import SUFFIXES  # noqa: E402
 from rag.generator import refusal  # noqa: E402
-from rag.ingest import ingest  # noqa: E402
-from rag.uploads import MAX_FILE_BYTES, MAX_FILES, accept  # noqa: E402
+from rag.guard import LOOPBACK_NAMES, LoginThrottle, RequestGuard, parse_login  # noqa: E402
+from rag.ingest import IngestCancelled, TooLarge, ingest  # noqa: E402
+from rag.store import StoreError  # noqa: E402
+from rag.uploads import MAX_FILE_BYTES, MAX_FILES, MAX_UPLOAD_BYTES, accept  # noqa: E402
+
+QUEUE_SIZE = 64  # questions and uploads waiting at once; more are told the server is busy
+CACHE_CLEANUP = (3600, 3600)  # Gradio's uploaded-file cache: checked hourly, files over an hour old go
+UPLOAD_CHUNKS = 20_000  # passages one upload may add (about an hour of embedding on two cores)
+UPLOAD_SECONDS = 3600  # an upload's embedding stops (nothing saved) after this long
+UPLOAD_LOCK_SECONDS = 5  # how long an upload waits for another writer of the index before saying so
 
 EXAMPLES = [
     "What did Peskov say about the Baghdad center?",
@@ -96,18 +112,42 @@ a.cite { font-weight: 600; text-decoration: none; cursor: pointer; }
 """
 
 
+def message_text(content) -> str:
+    """A Gradio message's content as text: Gradio 6 sends a list of {"type": "text", "text": …}
+    parts (files and components have no text), older versions and the API a plain string."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, dict):
+        content = [content]
+    if isinstance(content, (list, tuple)):
+        return "\n".join(part["text"] for part in content
+                         if isinstance(part, dict) and part.get("type", "text") == "text"
+                         and isinstance(part.get("text"), str))
+    return ""
+
+
 def history_pairs(history: list[dict]) -> list[tuple[str, str]]:
-    """Gradio's messages list -> (question, answer) pairs."""
+    """Gradio's messages list -> (question, answer) pairs, the answers as the assistant wrote
+    them (shown_text's escaping undone); Assistant caps their length and number."""
     pairs, question = [], None
-    for message in history:
-        content = message.get("content")
-        text = content if isinstance(content, str) else ""
+    for message in history or []:
+        if not isinstance(message, dict):
+            continue
+        text = message_text(message.get("content"))
         if message.get("role") == "user":
             question = text
         elif message.get("role") == "assistant" and question is not None:
-            pairs.append((question, text))
+            pairs.append((question, html.unescape(text)))
             question = None
     return pairs
+
+
+def shown_text(text: str) -> str:
+    """An answer as the chat shows it: plain text. The Chatbot renders no Markdown
+    (render_markdown=False) and the text is escaped, so a tag, a link or an image written by the
+    LLM or copied from an article shows as its characters and never becomes markup. The [n]
+    markers are made links by the page's own script (HEAD), which builds them from text."""
+    return html.escape(text, quote=False)
 
 
 def highlighted(citation: Citation) -> str:
@@ -150,49 +190,84 @@ def index_status(assistant: Assistant) -> str:
             f"({store.manifest['embedder']['dim']}-d) · **LLM** {assistant.settings.llm.name}")
 
 
-_INGEST_LOCK = threading.Lock()  # one upload is ingested at a time
+_INGEST_LOCK = threading.Lock()  # one upload is ingested at a time in this process
+_CANCEL = threading.Event()  # set by the Stop button: the running upload stops before it saves
 
 
-def add_articles(assistant: Assistant, files: list[str] | None, progress) -> str:
+def _report_lines(problems) -> list[str]:
+    return [f"- **{html.escape(p.path)}**{html.escape(p.where)}: {html.escape(p.reason)}" for p in problems]
+
+
+def indexed_ids(assistant: Assistant) -> dict[str, str]:
+    """Every article id of the index (other copies' ids too) -> the file it was read from."""
+    ids = {}
+    for article_id, meta in assistant.store.articles.items():
+        ids[article_id] = meta.get("source_path", "")
+        for alias in meta.get("aliases", []):
+            ids.setdefault(alias, "")
+    return ids
+
+
+def add_articles(assistant: Assistant, files: list[str] | None, progress, replace: bool = False) -> str:
     """Check uploaded files, copy the good ones into the corpus folder and index them; a
-    Markdown report of what was added and what was refused and why."""
+    Markdown report of what was added, what was refused and why, and what to know about what
+    was added. A failed or stopped ingest takes its files back out of the corpus folder."""
     if not files:
         return "Choose one or more article files first."
     uploaded = [(Path(f).name, Path(f)) for f in files]
     settings = assistant.settings
     with _INGEST_LOCK:
-        accepted = accept(uploaded, settings.corpus_dir)
-        lines = [f"- **{html.escape(p.path)}**{p.where}: {html.escape(p.reason)}" for p in accepted.problems]
+        _CANCEL.clear()
+        accepted = accept(uploaded, settings.corpus_dir, indexed_ids(assistant), replace=replace)
+        refused = _report_lines(accepted.problems)
         if not accepted.saved:
-            return "Nothing was added.\n" + "\n".join(lines)
+            return "Nothing was added.\n" + "\n".join(refused)
+        started = time.monotonic()
 
         def show(done: int, total: int, articles: int) -> None:
             progress(done / total, desc=f"Embedding {done}/{total} passages of {articles} articles")
 
+        def stop() -> bool:
+            return _CANCEL.is_set() or time.monotonic() - started > UPLOAD_SECONDS
+
         progress(0, desc="Reading articles")
-        report = ingest(accepted.saved, settings, assistant.embedder, progress=show, remove_missing=False)
+        try:
+            report = ingest(accepted.saved, settings, assistant.embedder, progress=show, remove_missing=False,
+                            lock_timeout=UPLOAD_LOCK_SECONDS, max_chunks=UPLOAD_CHUNKS, should_stop=stop)
+        except (IngestCancelled, TooLarge, StoreError) as exc:
+            accepted.undo()
+            why = ("Stopped: nothing was added; the index is as it was." if isinstance(exc, IngestCancelled)
+                   else f"Nothing was added: {html.escape(str(exc))}")
+            return why + ("\n\nNot added:\n" + "\n".join(refused) if refused else "")
+        except BaseException:
+            accepted.undo()  # an unexpected failure leaves no file in the corpus that is not indexed
+            raise
         assistant.reload_index()
-    lines += [f"- **{html.escape(p.path)}**{p.where}: {html.escape(p.reason)}" for p in report.problems]
+    refused += _report_lines(report.problems)
+    warnings = _report_lines(accepted.warnings + report.warnings)
+    replaced = (f" {len(accepted.replaced)} replaced files were kept in "
+                f"{html.escape(str(settings.corpus_dir / '.replaced'))}." if accepted.replaced else "")
     head = (f"Added {len(report.added)} and updated {len(report.changed)} articles "
             f"({report.chunks_embedded} passages embedded in {report.seconds:.1f} s); "
-            f"{report.unchanged} were already indexed.")
-    return head + ("\n\nNot added:\n" + "\n".join(lines) if lines else "")
+            f"{report.unchanged} were already indexed.{replaced}")
+    return (head + ("\n\nNot added:\n" + "\n".join(refused) if refused else "")
+            + ("\n\nWarnings:\n" + "\n".join(warnings) if warnings else ""))
 
 
 def build(assistant: Assistant) -> gr.Blocks:
     def respond(message: str, history: list[dict], top_k: int, show_retrieved: bool):
         partial = ""
         try:
-            for piece in assistant.stream(message, history_pairs(history), int(top_k)):
+            for piece in assistant.stream(message_text(message), history_pairs(history), int(top_k)):
                 if isinstance(piece, Answer):
-                    yield piece.answer, sources_html(piece, show_retrieved)
+                    yield shown_text(piece.answer), sources_html(piece, show_retrieved)
                 else:
                     partial += piece
-                    yield partial, ""
+                    yield shown_text(partial), ""
         except QuestionError as exc:
-            yield str(exc), ""
+            yield shown_text(str(exc)), ""
 
-    with gr.Blocks(title="News Q&A · أسئلة الأخبار", fill_height=True) as demo:
+    with gr.Blocks(title="News Q&A · أسئلة الأخبار", fill_height=True, delete_cache=CACHE_CLEANUP) as demo:
         sources = gr.HTML(render=False, elem_id="sources")
         top_k = gr.Slider(1, 8, value=assistant.settings.top_k, step=1, label="Passages given to the LLM",
                           render=False)
@@ -203,7 +278,8 @@ def build(assistant: Assistant) -> gr.Blocks:
             with gr.Column(scale=3):
                 new_chat = gr.Button("New chat · محادثة جديدة", size="sm", elem_id="new-chat")
                 chat = gr.ChatInterface(
-                    respond, chatbot=gr.Chatbot(height=560, label="Chat", buttons=["copy"]),
+                    respond, chatbot=gr.Chatbot(height=560, label="Chat", buttons=["copy"],
+                                                render_markdown=False, sanitize_html=True, allow_tags=False),
                     additional_inputs=[top_k, show_retrieved],
                     additional_inputs_accordion="Settings",
                     additional_outputs=[sources], examples=[[e] for e in EXAMPLES],
@@ -215,19 +291,44 @@ def build(assistant: Assistant) -> gr.Blocks:
                     status = gr.Markdown(index_status(assistant))
                     files = gr.File(
                         label=f"Add articles ({', '.join(sorted(SUFFIXES))}; up to {MAX_FILES} files, "
-                              f"{MAX_FILE_BYTES // (1024 * 1024)} MB each)",
+                              f"{MAX_FILE_BYTES // (1024 * 1024)} MB each, {MAX_UPLOAD_BYTES // (1024 * 1024)} MB in all)",
                         file_count="multiple", file_types=sorted(SUFFIXES), type="filepath")
-                    add = gr.Button("Add to the index")
+                    replace = gr.Checkbox(False, label="Replace files of the same name (the old ones are kept "
+                                                       "in the corpus's .replaced/ folder)")
+                    with gr.Row():
+                        add = gr.Button("Add to the index")
+                        stop = gr.Button("Stop adding", size="sm")
                     added = gr.Markdown(elem_id="upload-report")
         new_chat.click(lambda: ([], [], "", ""), None, [chat.chatbot, chat.chatbot_state, chat.textbox, sources],
                        api_visibility="private", queue=False)
 
-        def upload(chosen, progress=gr.Progress()):
-            return add_articles(assistant, chosen, progress), index_status(assistant), None
+        def upload(chosen, replacing, progress=gr.Progress()):
+            return add_articles(assistant, chosen, progress, bool(replacing)), index_status(assistant), None
 
-        add.click(upload, files, [added, status, files], api_name="add_articles", concurrency_limit=1,
+        add.click(upload, [files, replace], [added, status, files], api_name="add_articles", concurrency_limit=1,
                   concurrency_id="ingest")
+        stop.click(_CANCEL.set, None, None, queue=False, api_visibility="private")
     return demo
+
+
+def allowed_hosts(host: str) -> set[str] | None:
+    """Host names requests may carry (rag.guard): on loopback only the loopback names; on a
+    named address that name, the loopback names and RAG_ALLOWED_HOSTS; on every interface
+    (0.0.0.0, ::) RAG_ALLOWED_HOSTS with the loopback names, or any name when it is unset."""
+    extra = {h.strip().lower() for h in os.environ.get("RAG_ALLOWED_HOSTS", "").split(",") if h.strip()}
+    if host in LOOPBACK_NAMES:
+        return set(LOOPBACK_NAMES)
+    if host in ("0.0.0.0", "::"):
+        return (extra | LOOPBACK_NAMES) if extra else None
+    return {host.lower()} | LOOPBACK_NAMES | extra
+
+
+def read_login(auth_file: str | None) -> str | None:
+    """The USER:PASSWORD login from --auth-file (its first line) or else RAG_AUTH; never from a
+    command-line value, which any user of the machine can read in `ps`."""
+    if auth_file:
+        return Path(auth_file).read_text(encoding="utf-8").splitlines()[0] if Path(auth_file).stat().st_size else ""
+    return os.environ.get("RAG_AUTH")
 
 
 def main(argv=None) -> int:
@@ -237,9 +338,25 @@ def main(argv=None) -> int:
     parser.add_argument("--port", type=int, default=7860)
     parser.add_argument("--index", help="index folder (default: index/)")
     parser.add_argument("--corpus", help="article folder the index is built from and uploads go to (default: seeds/)")
-    parser.add_argument("--auth", default=os.environ.get("RAG_AUTH"),
-                        help="USER:PASSWORD required to log in (env RAG_AUTH); needed with a --host other than loopback")
+    parser.add_argument("--auth-file", help="file whose first line is USER:PASSWORD, required to log in "
+                        "(or env RAG_AUTH); needed with a --host other than loopback")
+    parser.add_argument("--ssl-certfile", help="TLS certificate (PEM), to serve https beyond loopback")
+    parser.add_argument("--ssl-keyfile", help="TLS private key (PEM)")
     args = parser.parse_args(argv)
+    loopback = args.host in LOOPBACK_NAMES
+    try:
+        login = read_login(args.auth_file)
+        auth = LoginThrottle(*parse_login(login)) if login else None
+    except (OSError, IndexError, ValueError) as exc:
+        print(f"error: the login (--auth-file or RAG_AUTH) is unusable: {exc}", file=sys.stderr)
+        return 2
+    if not loopback and auth is None:
+        print("error: serving beyond this machine needs a login: RAG_AUTH=USER:PASSWORD or --auth-file FILE",
+              file=sys.stderr)
+        return 2
+    if bool(args.ssl_certfile) != bool(args.ssl_keyfile):
+        print("error: --ssl-certfile and --ssl-keyfile go together", file=sys.stderr)
+        return 2
     settings = Settings.load(index_dir=args.index, corpus_dir=args.corpus)
     if not (settings.index_dir / "CURRENT").exists():
         from rag.cli import main as cli
@@ -247,18 +364,19 @@ def main(argv=None) -> int:
         print(f"no index in {settings.index_dir}: building it from {settings.corpus_dir}", file=sys.stderr)
         if cli(["ingest", str(settings.corpus_dir), "--index", str(settings.index_dir)]) != 0:
             return 1
-    loopback = args.host in ("127.0.0.1", "localhost", "::1")
-    if not loopback and not args.auth:
-        print("error: serving beyond this machine needs a login: --auth USER:PASSWORD", file=sys.stderr)
-        return 2
-    auth = tuple(args.auth.split(":", 1)) if args.auth else None
     assistant = Assistant(settings)
     threading.Thread(target=assistant.warm_up, daemon=True).start()  # a first question waits for it
     demo = build(assistant)
     refusals = f"<script>window.RAG_REFUSALS = {json.dumps([refusal('en'), refusal('ar')])};</script>"
-    demo.queue(default_concurrency_limit=1).launch(
+    guard = Middleware(RequestGuard, allowed_hosts=allowed_hosts(args.host), max_files=MAX_FILES,
+                       max_upload_bytes=MAX_UPLOAD_BYTES)
+    # share and mcp_server are passed as False so GRADIO_SHARE / GRADIO_MCP_SERVER in the
+    # environment cannot open a public tunnel or a tool endpoint; errors show their details
+    # (server paths) only on loopback.
+    demo.queue(default_concurrency_limit=1, max_size=QUEUE_SIZE).launch(
         server_name=args.host, server_port=args.port, auth=auth, head=refusals + HEAD, css=CSS,
-        show_error=True, max_file_size="20mb")
+        show_error=loopback, max_file_size=MAX_FILE_BYTES, share=False, mcp_server=False,
+        ssl_certfile=args.ssl_certfile, ssl_keyfile=args.ssl_keyfile, app_kwargs={"middleware": [guard]})
     return 0
 
 

@@ -21,6 +21,8 @@ from rag.retriever import Fusion, Passage, Retrieval, Retriever, ranked_json, se
 from rag.store import Store
 
 MAX_QUESTION_CHARS = 2000
+HISTORY_TURNS = 3  # earlier (question, answer) pairs given to the LLM, newest kept
+HISTORY_TOKENS = 1000  # LLM tokens the history may take in all; the oldest turns go first
 SENTENCE_CACHE = 20_000  # passage sentence vectors kept for the claim check
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
@@ -78,6 +80,16 @@ def clean_question(question: str) -> str:
     return question
 
 
+def trim_history(history, count_tokens, max_tokens: int = HISTORY_TOKENS,
+                 turns: int = HISTORY_TURNS) -> list[tuple[str, str]]:
+    """The last `turns` (question, answer) pairs, each message cut to MAX_QUESTION_CHARS, the
+    oldest left out until all of them take at most `max_tokens` (`count_tokens` counts)."""
+    kept = [(str(q)[:MAX_QUESTION_CHARS], str(a)[:MAX_QUESTION_CHARS]) for q, a in history][-turns:] if turns else []
+    while kept and sum(count_tokens(q) + count_tokens(a) for q, a in kept) > max_tokens:
+        kept.pop(0)
+    return kept
+
+
 class Assistant:
     """Holds the models and the index; answers one question at a time through the LLM."""
 
@@ -122,7 +134,7 @@ class Assistant:
         """Yield the answer text piece by piece as the LLM writes it, then the checked Answer."""
         started = time.perf_counter()
         question = clean_question(question)
-        history = [(q, a) for q, a in history][-3:]
+        history = trim_history(history, self.embedder.count_tokens)
         lang = language(question)
         retriever = self.retriever  # one index for the whole answer, even if an upload swaps it
         retrieval = retriever.retrieve(search_query(question, history), top_k or self.settings.top_k,
@@ -140,7 +152,8 @@ class Assistant:
             yield answer
             return
 
-        messages = build_messages(question, retrieval.passages, lang, history)
+        messages, retrieval, history = self._fit(question, retrieval, lang, history)
+        answer.passages = retrieval.passages
         pieces: list[str] = []
         with self._llm_lock:
             for piece in self._generate(messages, lang, timings, started):
@@ -161,6 +174,27 @@ class Assistant:
         timings["total"] = time.perf_counter() - started
         timings.setdefault("first_token", timings["total"])
         yield answer
+
+    def _fit(self, question: str, retrieval: Retrieval, lang: str, history: list[tuple[str, str]]):
+        """The prompt's messages within the LLM's context, room left for the answer: the oldest
+        turns of the conversation go first, then the weakest passages; QuestionError when even
+        the question with its best passage does not fit."""
+        room = self.settings.context_tokens - self.settings.max_answer_tokens - 32  # 32: a second try's start
+        passages = list(retrieval.passages)
+        while True:
+            messages = build_messages(question, passages, lang, history)
+            used = self.generator.prompt_tokens(messages)
+            if used <= room:
+                return messages, Retrieval(retrieval.ranked, passages), history
+            if history:
+                history = history[1:]
+            elif len(passages) > 1:
+                passages = passages[:-1]
+            else:
+                raise QuestionError(
+                    f"The question and its sources take {used} tokens, more than the model's context "
+                    f"({self.settings.context_tokens}) allows with room for an answer; ask a shorter question "
+                    f"or set a larger context_tokens (RAG_CONTEXT_TOKENS). / السؤال ومصادره أطول مما يتسع له النموذج.")
 
     def _generate(self, messages: list[dict], lang: str, timings: dict, started: float,
                   start: str = "") -> Iterator[str]:

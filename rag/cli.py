@@ -15,6 +15,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from rag.config import Settings  # noqa: E402
+from rag.sanitize import printable  # noqa: E402
 
 
 def _err(*args) -> None:
@@ -25,7 +26,13 @@ def _settings(args) -> Settings:
     return Settings.load(
         model_dir=getattr(args, "model_dir", None), embedder_path=getattr(args, "embedder", None),
         llm_path=getattr(args, "llm", None), index_dir=getattr(args, "index", None),
+        corpus_dir=getattr(args, "corpus", None),
         top_k=getattr(args, "top_k", None), threads=getattr(args, "threads", None))
+
+
+def _out(text: str) -> str:
+    """Article text for the terminal: control characters shown as escapes, never acted on."""
+    return printable(text)
 
 
 def cmd_setup(args) -> int:
@@ -41,7 +48,7 @@ def cmd_setup(args) -> int:
         return 1
     if not (settings.index_dir / "CURRENT").exists():
         _err(f"no index in {settings.index_dir}: building it from {settings.corpus_dir}")
-        args.paths, args.rebuild = [settings.corpus_dir], False
+        args.paths, args.rebuild, args.prune = [settings.corpus_dir], False, False
         return cmd_ingest(args)
     try:
         problem = outdated(settings)
@@ -50,7 +57,7 @@ def cmd_setup(args) -> int:
         return 1
     if problem:  # rebuilt with the same articles
         _err(f"{problem}: rebuilding {settings.index_dir}")
-        args.paths, args.rebuild = [], True
+        args.paths, args.rebuild, args.prune = [], True, False
         return cmd_ingest(args)
     return 0
 
@@ -72,7 +79,7 @@ def _progress_printer():
 def cmd_ingest(args) -> int:
     from rag.embedder import Embedder
     from rag.ingest import ingest
-    from rag.store import indexed_sources
+    from rag.store import IndexBusy, indexed_sources, writer_lock
 
     settings = _settings(args)
     paths = [Path(p) for p in args.paths]
@@ -88,11 +95,22 @@ def cmd_ingest(args) -> int:
         return 2
     _err(f"loading embedder {settings.embedder}")
     embedder = Embedder.from_settings(settings)
-    report = ingest(paths, settings, embedder, rebuild=args.rebuild, progress=_progress_printer())
+    # Named files are added; a folder (or --prune) also drops indexed articles not found under it.
+    prune = True if args.prune else None
+    try:  # only to say why it waits: ingest takes the lock itself, for as long as it writes
+        with writer_lock(settings.index_dir, timeout=0):
+            pass
+    except IndexBusy:
+        _err(f"waiting for another process writing {settings.index_dir} to finish")
+    report = ingest(paths, settings, embedder, rebuild=args.rebuild, progress=_progress_printer(),
+                    remove_missing=prune)
     for problem in report.problems:
-        _err(f"skipped {problem}")
+        _err(f"skipped {_out(str(problem))}")
     for warning in report.warnings:
-        _err(f"warning {warning}")
+        _err(f"warning {_out(str(warning))}")
+    if report.removed:
+        shown = ", ".join(report.removed[:10]) + (" …" if len(report.removed) > 10 else "")
+        _err(f"removed {len(report.removed)} articles not found under {', '.join(map(str, paths))}: {_out(shown)}")
     _err(f"index {settings.index_dir}: {report.total_articles} articles, {report.total_chunks} chunks "
          f"(added {len(report.added)}, changed {len(report.changed)}, removed {len(report.removed)}, "
          f"unchanged {report.unchanged}; embedded {report.chunks_embedded} chunks in {report.seconds:.1f} s)")
@@ -110,10 +128,10 @@ def print_sources(answer, out=sys.stdout) -> None:
         return
     print("\nSources:", file=out)
     for c in answer.citations:
-        print(f"[{c.n}] {c.title} ({c.article_id}, characters {c.start}-{c.end})", file=out)
-        print(f"    {c.text}", file=out)
+        print(_out(f"[{c.n}] {c.title} ({c.article_id}, characters {c.start}-{c.end})"), file=out)
+        print(f"    {_out(c.text)}", file=out)
         if c.quote != c.text:
-            print(f"    supporting sentence: {c.quote}", file=out)
+            print(f"    supporting sentence: {_out(c.quote)}", file=out)
 
 
 def _stream_to_terminal(assistant, question, history, top_k=None):
@@ -126,12 +144,12 @@ def _stream_to_terminal(assistant, question, history, top_k=None):
             answer = piece
         else:
             streamed.append(piece)
-            print(piece, end="", flush=True)
+            print(_out(piece), end="", flush=True)
     if not streamed:  # a plain refusal is not streamed
-        print(answer.answer, end="")
+        print(_out(answer.answer), end="")
     print()
     if streamed and answer.answer != "".join(streamed).strip():
-        print(f"\nChecked answer: {answer.answer}")
+        print(f"\nChecked answer: {_out(answer.answer)}")
     print_sources(answer)
     return answer
 
@@ -216,9 +234,9 @@ def cmd_serve(args) -> int:
         if getattr(args, flag) is not None:
             os.environ[env] = str(getattr(args, flag))
     argv = ["--host", args.host, "--port", str(args.port)]
-    for flag in ("index", "corpus"):
+    for flag in ("index", "corpus", "auth_file", "ssl_certfile", "ssl_keyfile"):
         if getattr(args, flag):
-            argv += [f"--{flag}", getattr(args, flag)]
+            argv += [f"--{flag.replace('_', '-')}", getattr(args, flag)]
     return serve(argv)
 
 
@@ -239,6 +257,9 @@ def main(argv=None) -> int:
     p.add_argument("paths", nargs="*", help="folders or files (default: seeds/; env RAG_CORPUS; "
                    "with --rebuild, the files the index was built from)")
     p.add_argument("--rebuild", action="store_true", help="start a new index instead of updating")
+    p.add_argument("--prune", action="store_true", help="also remove indexed articles not found under the "
+                   "given paths (naming a folder does this; naming files only adds them)")
+    p.add_argument("--corpus", help="article folder indexed when no paths are given (default: seeds/; env RAG_CORPUS)")
     p.set_defaults(func=cmd_ingest)
     p = sub.add_parser("ask", parents=[common], help="answer one question with cited passages")
     p.add_argument("question")
@@ -253,8 +274,12 @@ def main(argv=None) -> int:
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("serve", parents=[common], help="start the chat UI in the browser (same as python app.py)")
-    p.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1; another needs RAG_AUTH=user:password")
+    p.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1; another needs a login "
+                   "(RAG_AUTH=USER:PASSWORD or --auth-file)")
     p.add_argument("--port", type=int, default=7860)
+    p.add_argument("--auth-file", help="file whose first line is USER:PASSWORD (instead of RAG_AUTH)")
+    p.add_argument("--ssl-certfile", help="TLS certificate (PEM) for https")
+    p.add_argument("--ssl-keyfile", help="TLS private key (PEM)")
     p.add_argument("--corpus", help="article folder uploads are added to (default: seeds/; env RAG_CORPUS)")
     p.set_defaults(func=cmd_serve)
 

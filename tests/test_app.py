@@ -1,5 +1,6 @@
 """The browser UI's API, through gradio_client against a real server on loopback."""
 
+import os
 import subprocess
 import sys
 
@@ -46,6 +47,32 @@ def test_serving_beyond_loopback_needs_a_login(seed_index):
     assert result.returncode == 2 and "--auth" in result.stderr
 
 
+@pytest.mark.parametrize("login", ["nocolon", "user:"])
+def test_a_malformed_login_is_a_clear_error_not_a_crash(seed_index, login):
+    env = {**os.environ, "RAG_AUTH": login}
+    result = subprocess.run([sys.executable, "app.py", "--host", "0.0.0.0", "--index", str(seed_index.index_dir)],
+                            cwd=REPO_ROOT, capture_output=True, text=True, timeout=120, env=env)
+    assert result.returncode == 2 and "USER:PASSWORD" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_page_on_another_site_cannot_drive_the_app(app_server, tmp_path):
+    import httpx
+
+    url, corpus, _ = app_server
+    assert httpx.get(url, timeout=30).status_code == 200
+    rebound = httpx.get(url, headers={"Host": "attacker.example:7860"}, timeout=30)  # DNS rebinding
+    assert rebound.status_code == 403
+    files = {"files": ("csrf.txt", b"Planted\n\nPlanted text.", "text/plain")}
+    foreign = httpx.post(url + "gradio_api/upload", files=files, headers={"Origin": "http://attacker.example"},
+                         timeout=30)
+    assert foreign.status_code == 403
+    same = httpx.post(url + "gradio_api/upload", files=files, headers={"Origin": url.rstrip("/")}, timeout=30)
+    assert same.status_code == 200, same.text
+    many = [("files", (f"f{i}.txt", b"x", "text/plain")) for i in range(60)]
+    assert httpx.post(url + "gradio_api/upload", files=many, timeout=30).status_code == 413
+    assert not (corpus / "csrf.txt").exists()
+
+
 def test_uploaded_articles_are_indexed_and_bad_ones_reported(app_server, tmp_path):
     from gradio_client import Client, handle_file
 
@@ -57,7 +84,7 @@ def test_uploaded_articles_are_indexed_and_bad_ones_reported(app_server, tmp_pat
     binary = tmp_path / "broken.txt"
     binary.write_bytes(b"\x00\x01\x02 not text \xff\xfe" * 50)
     client = Client(url, verbose=False)
-    report, status, _ = client.predict([handle_file(good), handle_file(binary)], api_name="/add_articles")
+    report, status, _ = client.predict([handle_file(good), handle_file(binary)], False, api_name="/add_articles")
     assert "Added 1" in report and "broken.txt" in report and "binary" in report
     assert "3 articles" in status
     assert (corpus / "riyadh_park.txt").exists() and not (corpus / "broken.txt").exists()
@@ -85,3 +112,28 @@ def test_twenty_users_at_once_all_get_answers(app_server):
         assert answer.strip(), f"request {i} got an empty answer"
         if i % len(questions) == 3:
             assert "do not say" in answer
+
+
+def test_an_upload_never_overwrites_and_replacing_keeps_the_old_file(app_server, tmp_path):
+    from gradio_client import Client, handle_file
+
+    url, corpus, _ = app_server
+    first = tmp_path / "first" / "market_note.txt"
+    first.parent.mkdir()
+    first.write_text("Dates market opens\n\nThe dates market in Qassim opened on Monday with 300 traders.\n",
+                     encoding="utf-8")
+    second = tmp_path / "second" / "market_note.txt"
+    second.parent.mkdir()
+    second.write_bytes(b"Dates market closes\n\nThe dates market in Qassim closed on Friday \xff.\n")
+    client = Client(url, verbose=False)
+    report, _, _ = client.predict([handle_file(first)], False, api_name="/add_articles")
+    assert "Added 1" in report
+    report, _, _ = client.predict([handle_file(second)], False, api_name="/add_articles")
+    assert "Nothing was added" in report and "already has a file named market_note.txt" in report
+    assert "300 traders" in (corpus / "market_note.txt").read_text(encoding="utf-8")
+    report, _, _ = client.predict([handle_file(second)], True, api_name="/add_articles")
+    assert "updated 1" in report and "replaced files were kept" in report
+    assert "Warnings:" in report and "invalid UTF-8" in report  # the replaced byte is said, not hidden
+    assert b"closed on Friday" in (corpus / "market_note.txt").read_bytes()
+    [kept] = (corpus / ".replaced").iterdir()
+    assert "300 traders" in kept.read_text(encoding="utf-8")

@@ -2,6 +2,7 @@
 
 `./setup.sh --tests` installs chromium; Playwright never downloads a browser of its own."""
 
+import time
 from pathlib import Path
 
 import pytest
@@ -65,3 +66,62 @@ def test_new_chat_clears_the_conversation_and_sources(page):
     page.get_by_role("button", name="New chat · محادثة جديدة").click()
     expect(page.locator("[data-testid='bot']")).to_have_count(0)
     expect(page.locator("#sources .source")).to_have_count(0)
+
+
+def _ask(page, question: str, answers_before: int):
+    """Type a question, wait until its checked answer (with sources) is in, return its message."""
+    from playwright.sync_api import expect
+
+    box = page.get_by_role("textbox").first
+    box.fill(question)
+    box.press("Enter")
+    expect(page.locator("[data-testid='bot']")).to_have_count(answers_before + 1, timeout=240_000)
+    # The previous answer's sources stay until this one streams: done is when its text has
+    # stopped changing and sources are shown again.
+    answer, last, steady = page.locator("[data-testid='bot']").last, None, 0
+    deadline = time.time() + 240
+    while steady < 4 and time.time() < deadline:
+        time.sleep(1)
+        text = answer.inner_text()
+        shown = page.locator("#sources .source, #sources .refused").count() > 0
+        steady = steady + 1 if text and text == last and shown else 0
+        last = text
+    assert steady >= 4, f"no settled answer to {question!r}: {last!r}"
+    return answer
+
+
+def test_a_follow_up_question_is_answered_with_the_conversation_before_it(page):
+    # "he" is Kerry only through the first question: asked alone, the 1.5B model named someone
+    # else who meets Lavrov ("Surya Pratap Singh"); with the conversation it says Kerry.
+    page.get_by_role("button", name="New chat · محادثة جديدة").click()
+    _ask(page, "What did John Kerry tell MSNBC?", 0)
+    answer = _ask(page, "Who is he going to meet on Wednesday?", 1)
+    text = answer.inner_text()
+    assert "Lavrov" in text and "Kerry" in text, text
+
+
+def test_markup_in_an_uploaded_article_never_becomes_markup_in_the_chat(page, tmp_path):
+    from playwright.sync_api import expect
+
+    article = tmp_path / "qasr_festival.txt"
+    article.write_text(
+        "Qasr dates festival opens\n\nThe Qasr dates festival opens on 12 May with 300 stalls "
+        '<svg><a href="javascript:alert(document.domain)">click here</a></svg> '
+        "![beacon](http://127.0.0.1:9/beacon.png) "
+        '<form action="http://127.0.0.1:9/steal"><input name="password"></form> '
+        '<div style="position:fixed;inset:0;background:red">overlay</div> and free entry for families.\n',
+        encoding="utf-8")
+    page.get_by_role("button", name="New chat · محادثة جديدة").click()
+    page.get_by_text("Articles · المقالات").click()
+    page.locator("input[type=file]").first.set_input_files(str(article))
+    page.get_by_role("button", name="Add to the index").click()
+    expect(page.locator("#upload-report")).to_contain_text("Added 1", timeout=240_000)
+
+    answer = _ask(page, "How many stalls does the Qasr dates festival have?", 0)
+    assert "300" in answer.inner_text()
+    bots = page.locator("[data-testid='bot']")
+    assert bots.locator("svg a[href^='javascript'], a[href^='javascript'], form, input").count() == 0
+    assert bots.locator("img[src^='http']").count() == 0
+    assert bots.locator("[style*='position']").count() == 0
+    assert page.evaluate("() => [...document.querySelectorAll('form')].filter(f => (f.action || '').includes('steal')).length") == 0
+    page.screenshot(path=str(OUTPUT / "markup-upload.png"), full_page=True)

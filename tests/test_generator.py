@@ -29,3 +29,20 @@ def test_each_language_prefix_is_computed_once_and_restored_exactly(assistant):
     prefixes = {len(p) for p in generator.prefix_states}
     assert len(generator.prefix_states) == 2  # the warm-up's, used again
     assert stats["reused_tokens"] in prefixes and stats["prompt_tokens"] - stats["reused_tokens"] < 200
+
+
+def test_a_prompt_is_fitted_to_the_context_or_refused_with_a_clear_message(assistant):
+    import pytest
+
+    from rag.chat import QuestionError
+    from rag.retriever import Retrieval
+
+    huge = Passage(article_id="big", title="t", start=0, end=1, score=0.5, text="كلمة " * 8000)
+    history = [("Who is the Kremlin spokesman?", "Dmitry Peskov [1]. " * 100)] * 3
+    messages, kept, left = assistant._fit("What did Peskov say?", Retrieval([], [PASSAGE, huge, huge]), "en", history)
+    room = assistant.settings.context_tokens - assistant.settings.max_answer_tokens
+    assert assistant.generator.prompt_tokens(messages) <= room
+    assert kept.passages[0] is PASSAGE and len(kept.passages) < 3  # the weakest passages went first …
+    assert len(left) < len(history)  # … after the oldest turns
+    with pytest.raises(QuestionError, match="context"):
+        assistant._fit("What did Peskov say?", Retrieval([], [huge, huge]), "en", [])
