@@ -72,12 +72,19 @@ def test_versions_and_leftovers_newer_than_the_replaced_version_are_left_alone(t
     assert other_writer.is_dir() and not old_leftover.exists()
 
 
-@pytest.mark.parametrize("pointer", ["../elsewhere", "/tmp", "v-missing", "chunks.jsonl", ""])
+@pytest.mark.parametrize("pointer", ["../elsewhere", "ABSOLUTE", "other", "v-missing", ""])
 def test_current_must_name_a_version_folder_of_the_index(tmp_path, pointer):
-    store_with(["a"]).save(tmp_path)
-    (tmp_path / "CURRENT").write_text(pointer + "\n")
+    import shutil
+
+    index = tmp_path / "index"
+    store_with(["a"]).save(index)
+    version = index / current(index)
+    shutil.copytree(version, tmp_path / "elsewhere")  # a whole index version, but outside the index
+    shutil.copytree(version, index / "other")  # inside it, but not a version folder
+    pointer = str(tmp_path / "elsewhere") if pointer == "ABSOLUTE" else pointer
+    (index / "CURRENT").write_text(pointer + "\n")
     with pytest.raises(StoreError, match="damaged"):
-        Store.load(tmp_path)
+        Store.load(index)
 
 
 def test_the_manifest_records_each_file_and_a_changed_file_is_refused_on_load(tmp_path):
