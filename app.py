@@ -31,12 +31,15 @@ import gradio as gr  # noqa: E402
 from starlette.middleware import Middleware  # noqa: E402
 
 from rag.arabic import language  # noqa: E402
-from rag.chat import Answer, Assistant, Citation, QuestionError  # noqa: E402
+from rag.chat import Answer, Assistant, QuestionError  # noqa: E402
 from rag.config import Settings  # noqa: E402
+from rag.types import Citation  # noqa: E402
 from rag.corpus import SUFFIXES  # noqa: E402
-from rag.generator import refusal  # noqa: E402
 from rag.guard import LOOPBACK_NAMES, LoginThrottle, RequestGuard, parse_login  # noqa: E402
-from rag.ingest import IngestCancelled, TooLarge, ingest  # noqa: E402
+from rag.embedder import Embedder  # noqa: E402
+from rag.ingest import IngestCancelled, TooLarge, build_missing_index, ingest  # noqa: E402
+from rag.llm import LLMError  # noqa: E402
+from rag.prompts import refusal  # noqa: E402
 from rag.store import StoreError  # noqa: E402
 from rag.uploads import MAX_FILE_BYTES, MAX_FILES, MAX_UPLOAD_BYTES, accept  # noqa: E402
 
@@ -187,7 +190,7 @@ def index_status(assistant: Assistant) -> str:
     store = assistant.store
     return (f"**Index** `{assistant.settings.index_dir}`: {len(store.articles)} articles, "
             f"{len(store.chunks)} chunks · **embedder** {store.manifest['embedder']['name']} "
-            f"({store.manifest['embedder']['dim']}-d) · **LLM** {assistant.settings.llm.name}")
+            f"({store.manifest['embedder']['dim']}-d) · **LLM** {assistant.llm_name}")
 
 
 _INGEST_LOCK = threading.Lock()  # one upload is ingested at a time in this process
@@ -254,8 +257,10 @@ def add_articles(assistant: Assistant, files: list[str] | None, progress, replac
             + ("\n\nWarnings:\n" + "\n".join(warnings) if warnings else ""))
 
 
-def build(assistant: Assistant) -> gr.Blocks:
-    def respond(message: str, history: list[dict], top_k: int, show_retrieved: bool):
+def responder(assistant: Assistant):
+    """The chat's function for Gradio: (message, history, top_k, show_retrieved) -> (shown answer,
+    sources HTML), the draft streamed as it is written, then the checked answer with its sources."""
+    def respond(message, history: list[dict], top_k: int, show_retrieved: bool):
         partial = ""
         try:
             for piece in assistant.stream(message_text(message), history_pairs(history), int(top_k)):
@@ -264,8 +269,13 @@ def build(assistant: Assistant) -> gr.Blocks:
                 else:
                     partial += piece
                     yield shown_text(partial), ""
-        except QuestionError as exc:
+        except (QuestionError, LLMError) as exc:  # said in the chat: a question it cannot take, a server down
             yield shown_text(str(exc)), ""
+    return respond
+
+
+def build(assistant: Assistant) -> gr.Blocks:
+    respond = responder(assistant)
 
     with gr.Blocks(title="News Q&A · أسئلة الأخبار", fill_height=True, delete_cache=CACHE_CLEANUP) as demo:
         sources = gr.HTML(render=False, elem_id="sources")
@@ -331,6 +341,45 @@ def read_login(auth_file: str | None) -> str | None:
     return os.environ.get("RAG_AUTH")
 
 
+def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, auth_file: str | None = None,
+          ssl_certfile: str | None = None, ssl_keyfile: str | None = None) -> int:
+    """Serve the chat UI: the one entry of `rag serve` and `python app.py`. Builds the index
+    from the corpus folder first if there is none (the embedder loaded once, for both)."""
+    loopback = host in LOOPBACK_NAMES
+    try:
+        login = read_login(auth_file)
+        auth = LoginThrottle(*parse_login(login)) if login else None
+    except (OSError, IndexError, ValueError) as exc:
+        print(f"error: the login (--auth-file or RAG_AUTH) is unusable: {exc}", file=sys.stderr)
+        return 2
+    if not loopback and auth is None:
+        print("error: serving beyond this machine needs a login: RAG_AUTH=USER:PASSWORD or --auth-file FILE",
+              file=sys.stderr)
+        return 2
+    if bool(ssl_certfile) != bool(ssl_keyfile):
+        print("error: --ssl-certfile and --ssl-keyfile go together", file=sys.stderr)
+        return 2
+    embedder = Embedder.from_settings(settings)
+    report = build_missing_index(settings, embedder)
+    if report is not None:
+        print(f"built the index in {settings.index_dir} from {settings.corpus_dir}: {report.total_articles} "
+              f"articles ({len(report.problems)} files skipped)", file=sys.stderr)
+    assistant = Assistant(settings, embedder=embedder)
+    threading.Thread(target=assistant.warm_up, daemon=True).start()  # a first question waits for it
+    demo = build(assistant)
+    refusals = f"<script>window.RAG_REFUSALS = {json.dumps([refusal('en'), refusal('ar')])};</script>"
+    guard = Middleware(RequestGuard, allowed_hosts=allowed_hosts(host), max_files=MAX_FILES,
+                       max_upload_bytes=MAX_UPLOAD_BYTES)
+    # share and mcp_server are passed as False so GRADIO_SHARE / GRADIO_MCP_SERVER in the
+    # environment cannot open a public tunnel or a tool endpoint; errors show their details
+    # (server paths) only on loopback.
+    demo.queue(default_concurrency_limit=1, max_size=QUEUE_SIZE).launch(
+        server_name=host, server_port=port, auth=auth, head=refusals + HEAD, css=CSS,
+        show_error=loopback, max_file_size=MAX_FILE_BYTES, share=False, mcp_server=False,
+        ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile, app_kwargs={"middleware": [guard]})
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description="Chat with the articles in the browser.")
     parser.add_argument("--host", default="127.0.0.1",
@@ -343,41 +392,8 @@ def main(argv=None) -> int:
     parser.add_argument("--ssl-certfile", help="TLS certificate (PEM), to serve https beyond loopback")
     parser.add_argument("--ssl-keyfile", help="TLS private key (PEM)")
     args = parser.parse_args(argv)
-    loopback = args.host in LOOPBACK_NAMES
-    try:
-        login = read_login(args.auth_file)
-        auth = LoginThrottle(*parse_login(login)) if login else None
-    except (OSError, IndexError, ValueError) as exc:
-        print(f"error: the login (--auth-file or RAG_AUTH) is unusable: {exc}", file=sys.stderr)
-        return 2
-    if not loopback and auth is None:
-        print("error: serving beyond this machine needs a login: RAG_AUTH=USER:PASSWORD or --auth-file FILE",
-              file=sys.stderr)
-        return 2
-    if bool(args.ssl_certfile) != bool(args.ssl_keyfile):
-        print("error: --ssl-certfile and --ssl-keyfile go together", file=sys.stderr)
-        return 2
     settings = Settings.load(index_dir=args.index, corpus_dir=args.corpus)
-    if not (settings.index_dir / "CURRENT").exists():
-        from rag.cli import main as cli
-
-        print(f"no index in {settings.index_dir}: building it from {settings.corpus_dir}", file=sys.stderr)
-        if cli(["ingest", str(settings.corpus_dir), "--index", str(settings.index_dir)]) != 0:
-            return 1
-    assistant = Assistant(settings)
-    threading.Thread(target=assistant.warm_up, daemon=True).start()  # a first question waits for it
-    demo = build(assistant)
-    refusals = f"<script>window.RAG_REFUSALS = {json.dumps([refusal('en'), refusal('ar')])};</script>"
-    guard = Middleware(RequestGuard, allowed_hosts=allowed_hosts(args.host), max_files=MAX_FILES,
-                       max_upload_bytes=MAX_UPLOAD_BYTES)
-    # share and mcp_server are passed as False so GRADIO_SHARE / GRADIO_MCP_SERVER in the
-    # environment cannot open a public tunnel or a tool endpoint; errors show their details
-    # (server paths) only on loopback.
-    demo.queue(default_concurrency_limit=1, max_size=QUEUE_SIZE).launch(
-        server_name=args.host, server_port=args.port, auth=auth, head=refusals + HEAD, css=CSS,
-        show_error=loopback, max_file_size=MAX_FILE_BYTES, share=False, mcp_server=False,
-        ssl_certfile=args.ssl_certfile, ssl_keyfile=args.ssl_keyfile, app_kwargs={"middleware": [guard]})
-    return 0
+    return serve(settings, args.host, args.port, args.auth_file, args.ssl_certfile, args.ssl_keyfile)
 
 
 if __name__ == "__main__":

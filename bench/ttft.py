@@ -50,7 +50,7 @@ def main() -> None:
         row = {"id": q.id, "lang": answer.lang, "gated": answer.gated, "retried": answer.retried,
                **{k: round(v, 3) for k, v in answer.timings.items()}}
         if not answer.gated:
-            stats = assistant.generator.last_stats
+            stats = assistant.llm.last_stats
             row.update({k: stats[k] for k in ("prompt_tokens", "reused_tokens", "generated_tokens")})
             if stats["generated_tokens"] > 1:
                 row["tokens_per_s"] = round((stats["generated_tokens"] - 1) / stats["generation_s"], 2)
@@ -66,7 +66,7 @@ def main() -> None:
         "cold_first_token_s": round(loaded + first.timings["first_token"], 2),
         "cold_start_and_first_answer_s": round(cold, 2),
         "median_tokens_per_s": round(statistics.median(speeds), 2),
-        "median_new_prompt_tokens": statistics.median(r["prompt_tokens"] - r["reused_tokens"] for r in llm),
+        "median_new_prompt_tokens": statistics.median(r["prompt_tokens"] - (r["reused_tokens"] or 0) for r in llm),  # a server does not say what it reused
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         "median_first_token_s": round(statistics.median(r["first_token"] for r in rows), 3),
         "median_first_token_llm_s": round(statistics.median(r["first_token"] for r in llm), 3),

@@ -15,10 +15,12 @@ from rag import claims, grounding
 from rag.arabic import language
 from rag.config import Settings
 from rag.embedder import Embedder
-from rag.generator import Generator, answer_start, build_messages, fixed_messages, refusal
 from rag.ingest import chunker_settings
-from rag.retriever import Fusion, Passage, Retrieval, Retriever, ranked_json, search_query
+from rag.llm import LLM, load as load_llm
+from rag.prompts import answer_start, build_messages, fixed_messages, refusal
+from rag.retriever import Fusion, Retrieval, Retriever, ranked_json, search_query
 from rag.store import Store
+from rag.types import Citation, Evidence, Passage
 
 MAX_QUESTION_CHARS = 2000
 HISTORY_TURNS = 3  # earlier (question, answer) pairs given to the LLM, newest kept
@@ -29,19 +31,6 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 class QuestionError(ValueError):
     """The question cannot be asked as it is; the message says why, for the user."""
-
-
-@dataclass
-class Citation:
-    n: int
-    article_id: str
-    title: str
-    text: str  # the passage
-    start: int  # its span in the article text
-    end: int
-    quote: str  # the passage sentence closest to the answer sentence citing it
-    quote_start: int  # its span in the article text
-    quote_end: int
 
 
 @dataclass
@@ -94,31 +83,42 @@ class Assistant:
     """Holds the models and the index; answers one question at a time through the LLM."""
 
     def __init__(self, settings: Settings, embedder: Embedder | None = None,
-                 generator: Generator | None = None, store: Store | None = None):
+                 llm: LLM | None = None, store: Store | None = None):
         self.settings = settings
         self.embedder = embedder or Embedder.from_settings(settings)
         self.store = store or Store.load(settings.index_dir)
         self.store.check_compatible(self.embedder.id, chunker_settings(settings))
-        self._generator = generator
-        self._llm_lock = threading.Lock()
+        self._llm = llm
+        self._llm_lock = threading.Lock()  # one answer at a time through the LLM
+        self._load_lock = threading.Lock()  # the LLM is made once, by the warm-up or a first question
         # Passage sentences embedded for the claim check, by (headline, sentence): a passage
         # retrieved again costs nothing the second time (about 0.3 s a sentence the first).
         self._sentence_vectors: dict[tuple[str, str], np.ndarray] = {}
         self.retriever = Retriever(self.store, self.embedder, Fusion.from_settings(settings))
 
     @property
-    def generator(self) -> Generator:
-        if self._generator is None:
-            self._generator = Generator(self.settings.llm, self.settings.context_tokens,
-                                        self.settings.threads)
-        return self._generator
+    def llm_name(self) -> str:
+        """The LLM as the UI names it, without loading it."""
+        if self._llm is not None:
+            return self._llm.name
+        if self.settings.llm_url:
+            return f"{self.settings.llm_model or 'model'} ({self.settings.llm_url})"
+        return self.settings.llm.name
+
+    @property
+    def llm(self) -> LLM:
+        """The LLM (rag.llm.load), made on first use: the in-process model loads in seconds."""
+        with self._load_lock:
+            if self._llm is None:
+                self._llm = load_llm(self.settings)
+        return self._llm
 
     def warm_up(self) -> None:
         """Load the LLM and compute each language's fixed prompt prefix, so that no user's first
         question waits for them (about 10 s on two cores)."""
         with self._llm_lock:
             for lang in ("en", "ar"):
-                self.generator.prepare(fixed_messages(lang))
+                self.llm.prepare(fixed_messages(lang))
 
     def reload_index(self) -> None:
         store = Store.load(self.settings.index_dir)
@@ -152,10 +152,10 @@ class Assistant:
             yield answer
             return
 
-        messages, retrieval, history = self._fit(question, retrieval, lang, history)
-        answer.passages = retrieval.passages
         pieces: list[str] = []
         with self._llm_lock:
+            messages, retrieval, history = self._fit(question, retrieval, lang, history)
+            answer.passages = retrieval.passages
             for piece in self._generate(messages, lang, timings, started):
                 pieces.append(piece)
                 yield piece
@@ -183,7 +183,7 @@ class Assistant:
         passages = list(retrieval.passages)
         while True:
             messages = build_messages(question, passages, lang, history)
-            used = self.generator.prompt_tokens(messages)
+            used = self.llm.prompt_tokens(messages)
             if used <= room:
                 return messages, Retrieval(retrieval.ranked, passages), history
             if history:
@@ -202,7 +202,7 @@ class Assistant:
         yields nothing, so a second try does not appear after it."""
         held, refusing = "", refusal(lang)
         fixed = len(fixed_messages(lang))
-        for piece in self.generator.stream(messages, self.settings.max_answer_tokens, start, fixed):
+        for piece in self.llm.stream(messages, self.settings.max_answer_tokens, start, fixed):
             if held is None:
                 yield piece
                 continue
@@ -219,11 +219,11 @@ class Assistant:
               history: list[tuple[str, str]] = ()) -> None:
         """Refusal detection, then the claim check (rag.claims) on the finished answer."""
         passages = retrieval.passages
-        if grounding.is_refusal(text, answer.lang):
+        if grounding.is_refusal(text, refusal(answer.lang)):
             answer.answer, answer.refused = refusal(answer.lang), True
             return
 
-        def embed_evidence(evidence: list[claims.Evidence]) -> np.ndarray:
+        def embed_evidence(evidence: list[Evidence]) -> np.ndarray:
             keys = [(passages[e.n - 1].title, e.text) for e in evidence]
             known = {k: self._sentence_vectors.get(k) for k in keys}
             new = [k for k, v in known.items() if v is None]

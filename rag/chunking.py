@@ -3,28 +3,14 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Callable
 
 from rag.arabic import clause_spans, sentence_spans
 from rag.corpus import Article
+from rag.types import Chunk
 
 TokenCounter = Callable[[str], int]
 _WORD = re.compile(r"\S+")
-
-
-@dataclass(frozen=True)
-class Chunk:
-    article_id: str
-    position: int  # 0, 1, 2 … within the article
-    start: int  # character span in Article.text
-    end: int
-    text: str
-    title: str
-
-    @property
-    def chunk_id(self) -> str:
-        return f"{self.article_id}#{self.position}"
 
 
 def _pieces(text: str, count: TokenCounter, max_tokens: int) -> list[tuple[int, int, int]]:

@@ -23,7 +23,8 @@ from rag.grounding import CITATION, answer_sentences, cited_numbers
 from rag.injection import is_instruction
 from rag.lexical import terms
 from rag.names import name_in
-from rag.retriever import Passage, search_query
+from rag.retriever import search_query
+from rag.types import Evidence, Passage
 
 # Similarity (cosine) under which no passage sentence supports an answer sentence. On the seed
 # set, sentences of right answers scored 0.41-0.86 against their best passage sentence; see
@@ -67,15 +68,6 @@ Air Navy Defense Defence Interior Center Centre Information Committee Parliament
 National International Organization Agency News Press Office Government Administration Coalition Front
 Party Movement Crown Prince King Spokesman Spokeswoman Official Officials Sea Gulf East West North South
 Middle City Province Region University Bank Company Oil World Cup""".split())
-
-
-@dataclass
-class Evidence:
-    """One sentence of a passage, with its span in the article text."""
-    n: int  # passage number, 1-based
-    text: str
-    start: int
-    end: int
 
 
 @dataclass

@@ -7,7 +7,7 @@ import json
 import os
 import sys
 import time
-from dataclasses import asdict
+from dataclasses import fields
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -23,11 +23,17 @@ def _err(*args) -> None:
 
 
 def _settings(args) -> Settings:
-    return Settings.load(
-        model_dir=getattr(args, "model_dir", None), embedder_path=getattr(args, "embedder", None),
-        llm_path=getattr(args, "llm", None), index_dir=getattr(args, "index", None),
-        corpus_dir=getattr(args, "corpus", None),
-        top_k=getattr(args, "top_k", None), threads=getattr(args, "threads", None))
+    """Settings from the environment, with the common flags given (see add_setting_flags)."""
+    return Settings.load(**{f.name: getattr(args, f.name, None) for f in fields(Settings) if f.metadata["flag"]})
+
+
+def add_setting_flags(parser: argparse.ArgumentParser) -> None:
+    """A flag for each Settings field that has one, named and explained by the field."""
+    for f in fields(Settings):
+        if f.metadata["flag"]:
+            kind = {"int": int, "float": float}.get(f.type, str)
+            parser.add_argument(f.metadata["flag"], dest=f.name, type=kind,
+                                help=f"{f.metadata['help']} (env {f.metadata['env']})")
 
 
 def _out(text: str) -> str:
@@ -226,29 +232,15 @@ def cmd_eval(args) -> int:
 
 
 def cmd_serve(args) -> int:
-    from app import main as serve
+    from app import serve
 
-    # The app reads its settings from the environment; flags given here go there first.
-    for flag, env in (("model_dir", "RAG_MODEL_DIR"), ("embedder", "RAG_EMBEDDER"), ("llm", "RAG_LLM"),
-                      ("threads", "RAG_THREADS"), ("top_k", "RAG_TOP_K")):
-        if getattr(args, flag) is not None:
-            os.environ[env] = str(getattr(args, flag))
-    argv = ["--host", args.host, "--port", str(args.port)]
-    for flag in ("index", "corpus", "auth_file", "ssl_certfile", "ssl_keyfile"):
-        if getattr(args, flag):
-            argv += [f"--{flag.replace('_', '-')}", getattr(args, flag)]
-    return serve(argv)
+    return serve(_settings(args), args.host, args.port, args.auth_file, args.ssl_certfile, args.ssl_keyfile)
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="rag", description="Offline Arabic/English question answering over news articles.")
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--index", help="index folder (default: index/ in the repo; env RAG_INDEX)")
-    common.add_argument("--model-dir", help="model cache (env RAG_MODEL_DIR)")
-    common.add_argument("--embedder", help="sentence-transformers model folder (env RAG_EMBEDDER)")
-    common.add_argument("--llm", help="GGUF model file (env RAG_LLM)")
-    common.add_argument("--threads", type=int, help="CPU threads (env RAG_THREADS)")
-    common.add_argument("--top-k", type=int, help="passages given to the LLM (env RAG_TOP_K)")
+    add_setting_flags(common)
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("setup", parents=[common], help="fetch and verify the models, build the index")
@@ -259,7 +251,6 @@ def main(argv=None) -> int:
     p.add_argument("--rebuild", action="store_true", help="start a new index instead of updating")
     p.add_argument("--prune", action="store_true", help="also remove indexed articles not found under the "
                    "given paths (naming a folder does this; naming files only adds them)")
-    p.add_argument("--corpus", help="article folder indexed when no paths are given (default: seeds/; env RAG_CORPUS)")
     p.set_defaults(func=cmd_ingest)
     p = sub.add_parser("ask", parents=[common], help="answer one question with cited passages")
     p.add_argument("question")
@@ -280,17 +271,16 @@ def main(argv=None) -> int:
     p.add_argument("--auth-file", help="file whose first line is USER:PASSWORD (instead of RAG_AUTH)")
     p.add_argument("--ssl-certfile", help="TLS certificate (PEM) for https")
     p.add_argument("--ssl-keyfile", help="TLS private key (PEM)")
-    p.add_argument("--corpus", help="article folder uploads are added to (default: seeds/; env RAG_CORPUS)")
     p.set_defaults(func=cmd_serve)
 
     args = parser.parse_args(argv)
     from rag.embedder import EmbedderError
-    from rag.generator import GeneratorError
+    from rag.llm import LLMError
     from rag.store import StoreError
 
     try:
         return args.func(args)
-    except (StoreError, EmbedderError, GeneratorError) as exc:  # a missing or unusable index or model
+    except (StoreError, EmbedderError, LLMError) as exc:  # a missing or unusable index or model
         _err(f"error: {exc}")
         return 1
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 from rag.corpus import MAX_ARTICLE_CHARS
@@ -15,7 +15,6 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 # and the seed set two right answers (README, Quality).
 BM25_WEIGHT = 0.2
 CONTEXT_WEIGHT = 0.0
-PROMPTS_DIR = REPO_ROOT / "prompts"
 
 
 def _default_model_dir() -> Path:
@@ -23,52 +22,51 @@ def _default_model_dir() -> Path:
     return Path(base) / "rag-news" / "models"
 
 
+def setting(default, env: str, help: str, flag: str | None = None, **kwargs):
+    """A Settings field with its environment variable and, for the common ones, its CLI flag:
+    the one source the CLI's flags, the environment and the README's table are checked against."""
+    return field(default=default, metadata={"env": env, "flag": flag, "help": help}, **kwargs)
+
+
 @dataclass(frozen=True)
 class Settings:
-    model_dir: Path = _default_model_dir()
-    embedder_path: Path | None = None  # a sentence-transformers folder; default: in model_dir
-    llm_path: Path | None = None  # a GGUF file; default: in model_dir
-    embedder_dtype: str = "auto"  # bf16 where the CPU has native bf16, else fp32 (or force one)
-    index_dir: Path = REPO_ROOT / "index"
-    corpus_dir: Path = REPO_ROOT / "seeds"
-    top_k: int = 3  # chunks given to the LLM (overlapping ones merge into one passage)
-    passage_tokens: int = 400  # most embedder tokens of passages given to the LLM
-    passages_per_article: int = 2  # most separate passages from one article
-    bm25_weight: float = BM25_WEIGHT  # BM25's part in the ranking, at full coverage of the question
-    context_weight: float = CONTEXT_WEIGHT  # how much a chunk's neighbours count in its rank
-    threads: int = max(1, os.cpu_count() or 1)
-    context_tokens: int = 4096  # llama.cpp context window
-    max_answer_tokens: int = 256
-    chunk_tokens: int = 64  # largest chunk, in embedder tokens: short passages keep the 1.5B LLM accurate and fast
-    chunk_overlap_sentences: int = 1
-    max_article_chars: int = MAX_ARTICLE_CHARS  # longer articles are indexed this far, with a warning
-
-    # Environment variable for each setting; flags of the CLI override both.
-    ENV = {
-        "model_dir": "RAG_MODEL_DIR",
-        "embedder_path": "RAG_EMBEDDER",
-        "llm_path": "RAG_LLM",
-        "embedder_dtype": "RAG_EMBEDDER_DTYPE",
-        "index_dir": "RAG_INDEX",
-        "corpus_dir": "RAG_CORPUS",
-        "top_k": "RAG_TOP_K",
-        "passage_tokens": "RAG_PASSAGE_TOKENS",
-        "passages_per_article": "RAG_PASSAGES_PER_ARTICLE",
-        "bm25_weight": "RAG_BM25_WEIGHT",
-        "context_weight": "RAG_CONTEXT_WEIGHT",
-        "threads": "RAG_THREADS",
-        "context_tokens": "RAG_CONTEXT_TOKENS",
-        "max_answer_tokens": "RAG_MAX_ANSWER_TOKENS",
-        "chunk_tokens": "RAG_CHUNK_TOKENS",
-        "max_article_chars": "RAG_MAX_ARTICLE_CHARS",
-    }
+    model_dir: Path = setting(_default_model_dir(), "RAG_MODEL_DIR", "model cache", "--model-dir")
+    embedder_path: Path | None = setting(None, "RAG_EMBEDDER", "sentence-transformers model folder "
+                                         "(default: in the model cache)", "--embedder")
+    llm_path: Path | None = setting(None, "RAG_LLM", "GGUF model file run in this process "
+                                    "(default: in the model cache)", "--llm")
+    llm_url: str = setting("", "RAG_LLM_URL", "OpenAI-compatible LLM server, such as "
+                           "http://127.0.0.1:8000/v1 (instead of the GGUF in this process)", "--llm-url")
+    llm_model: str = setting("", "RAG_LLM_MODEL", "model name on that server (default: its only model)",
+                             "--llm-model")
+    llm_api_key: str = setting("", "RAG_LLM_API_KEY", "API key for that server (environment only)", repr=False)
+    llm_timeout: float = setting(120.0, "RAG_LLM_TIMEOUT", "seconds to wait for that server")
+    llm_options: str = setting("", "RAG_LLM_OPTIONS", "engine-specific request fields for that server, "
+                               "a JSON object")
+    embedder_dtype: str = setting("auto", "RAG_EMBEDDER_DTYPE", "embedder precision: auto, bf16 or fp32")
+    index_dir: Path = setting(REPO_ROOT / "index", "RAG_INDEX", "index folder", "--index")
+    corpus_dir: Path = setting(REPO_ROOT / "seeds", "RAG_CORPUS", "article folder: what `rag ingest` reads "
+                               "without paths, where uploads go", "--corpus")
+    top_k: int = setting(3, "RAG_TOP_K", "chunks given to the LLM", "--top-k")
+    passage_tokens: int = setting(400, "RAG_PASSAGE_TOKENS", "most embedder tokens of passages given to the LLM")
+    passages_per_article: int = setting(2, "RAG_PASSAGES_PER_ARTICLE", "most separate passages from one article")
+    bm25_weight: float = setting(BM25_WEIGHT, "RAG_BM25_WEIGHT", "BM25's part in the ranking")
+    context_weight: float = setting(CONTEXT_WEIGHT, "RAG_CONTEXT_WEIGHT", "weight of a chunk's neighbours")
+    threads: int = setting(max(1, os.cpu_count() or 1), "RAG_THREADS", "CPU threads", "--threads")
+    context_tokens: int = setting(4096, "RAG_CONTEXT_TOKENS", "llama.cpp context window")
+    max_answer_tokens: int = setting(256, "RAG_MAX_ANSWER_TOKENS", "longest answer, in tokens")
+    # short chunks keep the 1.5B LLM accurate and fast
+    chunk_tokens: int = setting(64, "RAG_CHUNK_TOKENS", "largest chunk, in embedder tokens")
+    chunk_overlap_sentences: int = setting(1, "RAG_CHUNK_OVERLAP_SENTENCES", "sentences a chunk repeats of the one before")
+    max_article_chars: int = setting(MAX_ARTICLE_CHARS, "RAG_MAX_ARTICLE_CHARS", "longest article indexed, "
+                                     "in characters (longer ones are cut, with a warning)")
 
     @classmethod
     def load(cls, **overrides) -> "Settings":
         values = {}
         for f in fields(cls):
-            env = cls.ENV.get(f.name)
-            if env and os.environ.get(env):
+            env = f.metadata["env"]
+            if os.environ.get(env):
                 values[f.name] = _convert(f.name, os.environ[env])
         values.update({k: v for k, v in overrides.items() if v is not None})
         return replace(cls(), **{k: _convert(k, v) for k, v in values.items()})

@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 
 from rag.arabic import normalize, sentence_spans
-from rag.generator import refusal
 
 CITATION = re.compile(r"\s*\[(\d+(?:\s*[,،]\s*\d+)*)\]")
 _LEADING_MARKERS = re.compile(r"(?:\s*\[\d+(?:\s*[,،]\s*\d+)*\][.]?)+")
@@ -38,11 +37,13 @@ def worth_a_second_try(best_score: float) -> bool:
     return best_score >= SECOND_TRY
 
 
-def is_refusal(answer: str, lang: str) -> bool:
+def is_refusal(answer: str, refusal: str) -> bool:
+    """Whether an answer says the sources lack it: the given refusal sentence (rag.prompts) or
+    one of the other ways the model says so."""
     text = normalize(answer)
     if not text:
         return True
-    return normalize(refusal(lang)) in text or any(marker in text for marker in _REFUSAL_MARKERS)
+    return normalize(refusal) in text or any(marker in text for marker in _REFUSAL_MARKERS)
 
 
 def cited_numbers(answer: str) -> list[int]:

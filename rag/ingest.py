@@ -54,6 +54,13 @@ def outdated(settings: Settings) -> str | None:
     return document_prompt_changed(built, expected)
 
 
+def build_missing_index(settings: Settings, embedder: Embedder) -> IngestReport | None:
+    """Index the corpus folder when settings.index_dir holds no index yet (None when it does)."""
+    if (settings.index_dir / "CURRENT").exists():
+        return None
+    return ingest([settings.corpus_dir], settings, embedder)
+
+
 def ingest(paths: list[Path], settings: Settings, embedder: Embedder, rebuild: bool = False,
            progress=None, remove_missing: bool | None = None, lock_timeout: float = -1,
            max_chunks: int | None = None, should_stop=None) -> IngestReport:

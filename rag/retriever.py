@@ -12,28 +12,16 @@ given long passages it mixes up who said what, and every extra token costs promp
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
 
 from rag import lexical
-from rag.chunking import Chunk
 from rag.config import BM25_WEIGHT, CONTEXT_WEIGHT, Settings
 from rag.embedder import Embedder
 from rag.store import Store
-
-
-@dataclass
-class Passage:
-    """Consecutive sentences of one article given to the LLM: a chunk, or overlapping chunks merged."""
-    article_id: str
-    title: str
-    start: int  # character span in the article text
-    end: int
-    text: str
-    score: float
-    chunk_ids: list[str] = field(default_factory=list)
+from rag.types import Chunk, Passage
 
 
 @dataclass

@@ -32,7 +32,7 @@ import numpy as np
 from filelock import FileLock, Timeout
 
 from rag import lexical
-from rag.chunking import Chunk
+from rag.types import Chunk
 
 FORMAT = 1
 POINTER = "CURRENT"

@@ -85,3 +85,43 @@ def app_server(seed_index, tmp_path_factory):
     yield f"http://127.0.0.1:{port}/", corpus, index
     process.terminate()
     process.wait(timeout=30)
+
+
+def start_llm_server(model: Path, port: int, log_path: Path, context: int = 2048, threads: int = 1) -> subprocess.Popen:
+    """`python -m llama_cpp.server` on loopback with the project's GGUF: one thread, a small
+    context, and interrupt_requests off (on, a second streaming request cuts the first off)."""
+    log = open(log_path, "w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--model_alias", "qwen",
+         "--host", "127.0.0.1", "--port", str(port), "--n_threads", str(threads), "--n_threads_batch", str(threads),
+         "--n_ctx", str(context), "--interrupt_requests", "False"],
+        stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.time() + 180
+    while time.time() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"llama_cpp.server exited: {log_path.read_text()[-2000:]}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return process
+        except OSError:
+            time.sleep(1)
+    process.kill()
+    raise RuntimeError("llama_cpp.server did not start in 180 s")
+
+
+@pytest.fixture(scope="module")
+def llm_server(settings, tmp_path_factory):
+    """A running llama_cpp.server for the module's tests, stopped by its process id after them;
+    yields its /v1 URL."""
+    port = free_port()
+    process = start_llm_server(settings.llm, port, tmp_path_factory.mktemp("llm-server") / "server.log")
+    try:
+        yield f"http://127.0.0.1:{port}/v1"
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        assert process.poll() is not None

@@ -93,7 +93,7 @@ def test_sigkill_during_ingest_leaves_the_previous_index_answering(seed_index, a
     store = Store.load(index)
     assert len(store.articles) == 2
     survivor = type(assistant)(dataclasses.replace(seed_index, index_dir=index), embedder=assistant.embedder,
-                               generator=assistant.generator)
+                               llm=assistant.llm)
     answer = survivor.ask("ماذا قال بيسكوف عن مركز المعلومات في بغداد؟")
     assert not answer.refused and answer.citations
     assert answer.citations[0].article_id == "000_832fa2db40460904"

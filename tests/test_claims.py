@@ -4,7 +4,7 @@ import numpy as np
 
 from rag import claims
 from rag.names import name_in
-from rag.retriever import Passage
+from rag.types import Passage
 
 PASSAGES = [
     Passage("a1", "t1", 100, 160, "قال بيسكوف إن المركز مفتوح للجميع. وأضاف أن العلاقات ليست جيدة.", 0.6),

@@ -1,12 +1,15 @@
 from rag import grounding
 
 
+EN, AR = "The articles do not say.", "لا تذكر المقالات ذلك."
+
+
 def test_refusals_in_any_wording_are_recognised():
-    assert grounding.is_refusal("The articles do not say.", "en")
-    assert grounding.is_refusal("Sorry, the sources do not mention his age.", "en")
-    assert grounding.is_refusal("لا تذكر المقالات ذلك.", "ar")
-    assert grounding.is_refusal("", "ar")
-    assert not grounding.is_refusal("Peskov said the center is open to all [1].", "en")
+    assert grounding.is_refusal("The articles do not say.", EN)
+    assert grounding.is_refusal("Sorry, the sources do not mention his age.", EN)
+    assert grounding.is_refusal("لا تذكر المقالات ذلك.", AR)
+    assert grounding.is_refusal("", AR)
+    assert not grounding.is_refusal("Peskov said the center is open to all [1].", EN)
 
 
 def test_citation_markers_are_parsed_and_dangling_ones_dropped():

@@ -35,7 +35,7 @@ def injected(seed_index, assistant, tmp_path_factory):
     shutil.copytree(seed_index.index_dir, settings.index_dir)
     report = ingest([corpus], settings, assistant.embedder)
     assert sorted(report.added) == ["injected_ar", "injected_en"]
-    return Assistant(settings, embedder=assistant.embedder, generator=assistant.generator)
+    return Assistant(settings, embedder=assistant.embedder, llm=assistant.llm)
 
 
 @pytest.mark.parametrize("question, dictated", [

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from rag import lexical
-from rag.chunking import Chunk
+from rag.types import Chunk
 from rag.retriever import Fusion, Retriever
 from rag.store import Store
 

@@ -1,6 +1,6 @@
 import numpy as np
 
-from rag.chunking import Chunk
+from rag.types import Chunk
 from rag.config import Settings
 from rag.retriever import Fusion, Retriever, merge_chunks
 from rag.store import Store

@@ -3,7 +3,7 @@ import json
 import numpy as np
 import pytest
 
-from rag.chunking import Chunk
+from rag.types import Chunk
 from rag.store import Store, StoreError, ivf_lists
 
 EMBEDDER = {"name": "test", "dim": 4, "fingerprint": "abc", "document_format": "x"}

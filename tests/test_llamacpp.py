@@ -1,33 +1,34 @@
-"""The LLM's prompt prefix kept per language, with the real model."""
+"""The in-process llama.cpp backend with the real model: the prompt prefix kept per language, and
+prompts fitted to its context."""
 
-from rag.generator import build_messages, fixed_messages
-from rag.retriever import Passage
+from rag.prompts import build_messages, fixed_messages
+from rag.types import Passage
 
 PASSAGE = Passage(article_id="a", title="الكرملين", start=0, end=60, score=0.6,
                   text="قال المتحدث باسم الكرملين دميتري بيسكوف إن عزل روسيا يضر بتسوية الأزمة السورية.")
 
 
-def answer(generator, question: str, lang: str, keep_prefix: bool = True) -> str:
+def answer(llm, question: str, lang: str, keep_prefix: bool = True) -> str:
     messages = build_messages(question, [PASSAGE], lang)
     fixed = len(fixed_messages(lang)) if keep_prefix else 0
-    return "".join(generator.stream(messages, max_tokens=40, fixed=fixed))
+    return "".join(llm.stream(messages, max_tokens=40, fixed=fixed))
 
 
 def test_each_language_prefix_is_computed_once_and_restored_exactly(assistant):
-    generator = assistant.generator
-    answer(generator, "Who is the Kremlin spokesman?", "en")  # memory: the English prefix and more
-    generator.prefix_states.clear()
+    llm = assistant.llm
+    answer(llm, "Who is the Kremlin spokesman?", "en")  # memory: the English prefix and more
+    llm._prefix_states.clear()
     assistant.warm_up()
-    assert len(generator.prefix_states) == 2
-    generator.llm.reset()
-    english = answer(generator, "What did Peskov say about isolating Russia?", "en", keep_prefix=False)
-    answer(generator, "ماذا قال بيسكوف عن عزل روسيا؟", "ar")
+    assert len(llm._prefix_states) == 2
+    llm.llm.reset()
+    english = answer(llm, "What did Peskov say about isolating Russia?", "en", keep_prefix=False)
+    answer(llm, "ماذا قال بيسكوف عن عزل روسيا؟", "ar")
     # Back to English: the English prefix comes from the kept copy, not from the Arabic prompt.
-    again = answer(generator, "What did Peskov say about isolating Russia?", "en")
-    stats = generator.last_stats
+    again = answer(llm, "What did Peskov say about isolating Russia?", "en")
+    stats = llm.last_stats
     assert again == english and "Peskov" in again  # as when the whole prompt is computed anew
-    prefixes = {len(p) for p in generator.prefix_states}
-    assert len(generator.prefix_states) == 2  # the warm-up's, used again
+    prefixes = {len(p) for p in llm._prefix_states}
+    assert len(llm._prefix_states) == 2  # the warm-up's, used again
     assert stats["reused_tokens"] in prefixes and stats["prompt_tokens"] - stats["reused_tokens"] < 200
 
 
@@ -41,7 +42,7 @@ def test_a_prompt_is_fitted_to_the_context_or_refused_with_a_clear_message(assis
     history = [("Who is the Kremlin spokesman?", "Dmitry Peskov [1]. " * 100)] * 3
     messages, kept, left = assistant._fit("What did Peskov say?", Retrieval([], [PASSAGE, huge, huge]), "en", history)
     room = assistant.settings.context_tokens - assistant.settings.max_answer_tokens
-    assert assistant.generator.prompt_tokens(messages) <= room
+    assert assistant.llm.prompt_tokens(messages) <= room
     assert kept.passages[0] is PASSAGE and len(kept.passages) < 3  # the weakest passages went first …
     assert len(left) < len(history)  # … after the oldest turns
     with pytest.raises(QuestionError, match="context"):

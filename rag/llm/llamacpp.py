@@ -1,97 +1,40 @@
-"""Prompt building from the templates in prompts/, and streaming answers from llama.cpp."""
+"""The embedded LLM: a GGUF run in this process by llama-cpp-python, greedy, with the fixed prompt
+prefix of each language kept as llama.cpp state (restored in milliseconds instead of computed
+again when a question in the other language came in between)."""
 
 from __future__ import annotations
 
 import ctypes
-import json
 import time
 from collections import OrderedDict
-from functools import lru_cache
 from pathlib import Path
 from typing import Iterator
 
-from rag.config import PROMPTS_DIR
-from rag.injection import without_instructions
-from rag.retriever import Passage
-
+from rag.llm.base import LLMError
 
 PREFIX_STATES = 4  # fixed prompt prefixes kept in memory: one a language, and room to spare
 
 
-class GeneratorError(RuntimeError):
-    pass
+class LlamaCpp:
+    """A GGUF model run in this process by llama-cpp-python (the embedded default)."""
 
-
-@lru_cache(maxsize=None)
-def template(name: str, prompts_dir: Path = PROMPTS_DIR) -> str:
-    return (prompts_dir / name).read_text(encoding="utf-8").strip()
-
-
-def refusal(lang: str) -> str:
-    """The fixed sentence that says the articles do not hold the answer."""
-    return template(f"refusal_{lang}.txt")
-
-
-def answer_start(lang: str) -> str:
-    """Words a second try at an answer begins with, after the model refused on strong evidence."""
-    return template(f"answer_start_{lang}.txt")
-
-
-def format_sources(passages: list[dict] | list[Passage]) -> str:
-    source = template("source.txt")
-    rows = []
-    for n, p in enumerate(passages, 1):
-        title, text = (p["title"], p["text"]) if isinstance(p, dict) else (p.title, p.text)
-        rows.append(source.format(n=n, title=without_instructions(title), text=without_instructions(text)))
-    return "\n\n".join(rows)
-
-
-def user_message(question: str, passages) -> str:
-    return template("question.txt").format(sources=format_sources(passages), question=question)
-
-
-def fixed_messages(lang: str) -> list[dict]:
-    """The system prompt and worked examples of a language: the start of every prompt in it."""
-    return [dict(message) for message in _fixed_messages(lang)]
-
-
-@lru_cache(maxsize=None)
-def _fixed_messages(lang: str) -> tuple[dict, ...]:
-    messages = [{"role": "system", "content": template(f"system_{lang}.txt")}]
-    for example in json.loads(template(f"examples_{lang}.json")):
-        messages.append({"role": "user", "content": user_message(example["question"], example["sources"])})
-        messages.append({"role": "assistant", "content": example["answer"]})
-    return tuple(messages)
-
-
-def build_messages(question: str, passages: list[Passage], lang: str,
-                   history: list[tuple[str, str]] = ()) -> list[dict]:
-    """The fixed messages first (the same for every question in a language, so their state is
-    kept, see Generator.stream), then the conversation so far, then the sources with the question."""
-    messages = fixed_messages(lang)
-    for asked, answered in history:
-        messages.append({"role": "user", "content": asked})
-        messages.append({"role": "assistant", "content": answered})
-    messages.append({"role": "user", "content": user_message(question, passages)})
-    return messages
-
-
-class Generator:
+    prefills = True
     def __init__(self, model_path: Path, context_tokens: int = 4096, threads: int = 2):
         from llama_cpp import Llama
         from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
         model_path = Path(model_path)
         if not model_path.is_file():
-            raise GeneratorError(
+            raise LLMError(
                 f"no GGUF model at {model_path}; run the setup command (./setup.sh) "
                 f"or point RAG_LLM at a GGUF file")
         self.path = model_path
+        self.name = model_path.name
         self.llm = Llama(model_path=str(model_path), n_ctx=context_tokens, n_threads=threads,
                          n_threads_batch=threads, n_batch=512, verbose=False)
         template = self.llm.metadata.get("tokenizer.chat_template")
         if not template:
-            raise GeneratorError(f"{model_path} has no chat template; an instruction-tuned GGUF is needed")
+            raise LLMError(f"{model_path} has no chat template; an instruction-tuned GGUF is needed")
         # The model's own chat template, as llama-cpp-python's chat completion uses it; formatted
         # here so that an answer can be started with a few given words (see `stream`).
         eos, bos = self.llm.token_eos(), self.llm.token_bos()
@@ -100,7 +43,7 @@ class Generator:
             eos_token=self.llm._model.token_get_text(eos) if eos != -1 else "",
             bos_token=self.llm._model.token_get_text(bos) if bos != -1 else "")
         # The model's memory (KV cache) of each fixed prompt prefix, by its tokens, newest last.
-        self.prefix_states: OrderedDict[tuple[int, ...], bytes] = OrderedDict()
+        self._prefix_states: OrderedDict[tuple[int, ...], bytes] = OrderedDict()
         self._fixed_tokens: dict[tuple[tuple[str, str], ...], list[int]] = {}  # fixed messages -> tokens
         self.last_stats: dict = {}  # tokens and seconds of the last answer, for the benchmarks
 
@@ -129,7 +72,7 @@ class Generator:
         # No repeat penalty: an answer should copy names and words from the sources and the
         # question, which a penalty on recent tokens discourages.
         if len(prompt) >= self.llm.n_ctx():
-            raise GeneratorError(f"the prompt takes {len(prompt)} tokens, more than the model's context "
+            raise LLMError(f"the prompt takes {len(prompt)} tokens, more than the model's context "
                                  f"of {self.llm.n_ctx()}")
         parts = self.llm.create_completion(
             prompt=prompt, stream=True, temperature=0.0, top_k=1, max_tokens=max_tokens,
@@ -144,9 +87,11 @@ class Generator:
                 yield text
         ended = time.perf_counter()
         first = first or ended
+        # No per-token log-probabilities here: llama-cpp-python returns them only with
+        # logits_all, which keeps n_ctx x n_vocab floats (2.5 GB at 4096 x 151,936).
         self.last_stats = {"prompt_tokens": len(prompt), "reused_tokens": reused,
                            "generated_tokens": max(0, self.llm.n_tokens - len(prompt)),
-                           "prompt_s": first - started, "generation_s": ended - first}
+                           "prompt_s": first - started, "generation_s": ended - first, "logprobs": None}
 
     def prepare(self, fixed: list[dict]) -> None:
         """Compute and keep the state of a fixed prefix ahead of the first question that uses it."""
@@ -176,14 +121,14 @@ class Generator:
             return
         held = self._common_length(prompt) >= n
         ctx = self.llm._ctx.ctx
-        if prefix in self.prefix_states:
-            self.prefix_states.move_to_end(prefix)
+        if prefix in self._prefix_states:
+            self._prefix_states.move_to_end(prefix)
             if not held:
-                data = self.prefix_states[prefix]
+                data = self._prefix_states[prefix]
                 self.llm._ctx.kv_cache_seq_rm(-1, 0, -1)
                 buffer = (ctypes.c_uint8 * len(data)).from_buffer_copy(data)
                 if not llama_cpp.llama_state_seq_set_data(ctx, buffer, len(data), 0):
-                    raise GeneratorError("llama.cpp could not restore a saved prompt prefix")
+                    raise LLMError("llama.cpp could not restore a saved prompt prefix")
                 self.llm.input_ids[:n] = prefix
                 self.llm.n_tokens = n
             return
@@ -198,6 +143,6 @@ class Generator:
         size = llama_cpp.llama_state_seq_get_size(ctx, 0)
         buffer = (ctypes.c_uint8 * size)()
         written = llama_cpp.llama_state_seq_get_data(ctx, buffer, size, 0)
-        self.prefix_states[prefix] = ctypes.string_at(buffer, written)
-        while len(self.prefix_states) > PREFIX_STATES:
-            self.prefix_states.popitem(last=False)
+        self._prefix_states[prefix] = ctypes.string_at(buffer, written)
+        while len(self._prefix_states) > PREFIX_STATES:
+            self._prefix_states.popitem(last=False)

@@ -1,0 +1,74 @@
+"""Prompt building: the templates in prompts/ (installed as the package data rag.prompt_templates)
+made into chat messages. No engine here: every LLM backend (rag.llm) gets the same messages.
+
+The refusal sentence and a second try's opening words are read here, the one place; the answer
+path hands them on to the checks.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from importlib import resources
+
+from rag.injection import without_instructions
+from rag.types import Passage
+
+TEMPLATES = "rag.prompt_templates"
+
+
+@lru_cache(maxsize=None)
+def template(name: str) -> str:
+    return resources.files(TEMPLATES).joinpath(name).read_text(encoding="utf-8").strip()
+
+
+def refusal(lang: str) -> str:
+    """The fixed sentence that says the articles do not hold the answer."""
+    return template(f"refusal_{lang}.txt")
+
+
+def answer_start(lang: str) -> str:
+    """Words a second try at an answer begins with, after the model refused on strong evidence."""
+    return template(f"answer_start_{lang}.txt")
+
+
+def format_sources(passages: list[dict] | list[Passage]) -> str:
+    """Numbered sources as the LLM reads them; sentences that address the assistant (headlines
+    too) replaced by […] (rag.injection)."""
+    source = template("source.txt")
+    rows = []
+    for n, p in enumerate(passages, 1):
+        title, text = (p["title"], p["text"]) if isinstance(p, dict) else (p.title, p.text)
+        rows.append(source.format(n=n, title=without_instructions(title), text=without_instructions(text)))
+    return "\n\n".join(rows)
+
+
+def user_message(question: str, passages) -> str:
+    return template("question.txt").format(sources=format_sources(passages), question=question)
+
+
+def fixed_messages(lang: str) -> list[dict]:
+    """The system prompt and worked examples of a language: the start of every prompt in it."""
+    return [dict(message) for message in _fixed_messages(lang)]
+
+
+@lru_cache(maxsize=None)
+def _fixed_messages(lang: str) -> tuple[dict, ...]:
+    messages = [{"role": "system", "content": template(f"system_{lang}.txt")}]
+    for example in json.loads(template(f"examples_{lang}.json")):
+        messages.append({"role": "user", "content": user_message(example["question"], example["sources"])})
+        messages.append({"role": "assistant", "content": example["answer"]})
+    return tuple(messages)
+
+
+def build_messages(question: str, passages: list[Passage], lang: str,
+                   history: list[tuple[str, str]] = ()) -> list[dict]:
+    """The fixed messages first (the same for every question in a language, so a backend can keep
+    their state, see LLM.stream's `fixed`), then the conversation so far, then the sources with
+    the question."""
+    messages = fixed_messages(lang)
+    for asked, answered in history:
+        messages.append({"role": "user", "content": asked})
+        messages.append({"role": "assistant", "content": answered})
+    messages.append({"role": "user", "content": user_message(question, passages)})
+    return messages

@@ -1,0 +1,92 @@
+"""The answer pipeline around the LLM, with a scripted LLM (tests/fake_llm.py) and the real
+embedder on the seed index: streaming, the evidence gate, the second try, the claim check,
+follow-ups and the prompt budget. Seconds, no llama.cpp."""
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from fake_llm import FakeLLM, sources_of  # noqa: E402
+
+from rag.chat import Answer, Assistant, QuestionError  # noqa: E402
+from rag.prompts import answer_start, refusal  # noqa: E402
+
+KERRY = "وأضاف كيري أنه ينوي لقاء نظيره الروسي سيرغي لافروف الأربعاء"
+QUESTION = "من سيلتقي كيري يوم الأربعاء؟"
+
+
+def assistant_with(seed_index, embedder, answers) -> tuple[Assistant, FakeLLM]:
+    llm = FakeLLM(answers)
+    return Assistant(seed_index, embedder=embedder, llm=llm), llm
+
+
+def test_the_answer_streams_piece_by_piece_then_comes_checked_with_its_citation(seed_index, embedder):
+    assistant, llm = assistant_with(seed_index, embedder, [f"{KERRY} [1]."])
+    pieces = list(assistant.stream(QUESTION))
+    *streamed, answer = pieces
+    assert isinstance(answer, Answer) and len(streamed) > 3 and all(isinstance(p, str) for p in streamed)
+    assert "".join(streamed).strip() == answer.answer
+    assert not answer.refused and answer.citations[0].article_id.startswith("000_")
+    assert "لافروف" in answer.citations[0].quote
+    assert KERRY in sources_of(llm.calls[0]["messages"])  # the passage was given to the model
+
+
+def test_an_unsupported_sentence_is_dropped_and_a_wholly_unsupported_answer_refused(seed_index, embedder):
+    invented = "وقال الرئيس الفرنسي إن باريس ستفتح سفارة جديدة في طوكيو العام المقبل [1]."
+    assistant, _ = assistant_with(seed_index, embedder, [f"{KERRY} [1]. {invented}"])
+    answer = assistant.ask(QUESTION)
+    assert "لافروف" in answer.answer and "طوكيو" not in answer.answer
+    assert (answer.supported, answer.unsupported) == (1, 1)
+    assistant, _ = assistant_with(seed_index, embedder, [invented])
+    answer = assistant.ask(QUESTION)
+    assert answer.refused and answer.answer == refusal("ar") and not answer.citations
+
+
+def test_a_refusal_on_strong_evidence_gets_a_second_try_that_starts_the_answer(seed_index, embedder):
+    assistant, llm = assistant_with(seed_index, embedder, [refusal("ar"), f" {KERRY} [1]."])
+    *streamed, answer = assistant.stream(QUESTION)
+    assert answer.retried and len(llm.calls) == 2 and llm.calls[1]["start"] == answer_start("ar")
+    assert refusal("ar") not in "".join(streamed)  # the held-back refusal is never shown
+    assert "".join(streamed).startswith(answer_start("ar")) and not answer.refused
+
+
+def test_weak_evidence_is_refused_before_the_llm(seed_index, embedder):
+    assistant, llm = assistant_with(seed_index, embedder, ["should not be asked"])
+    answer = assistant.ask("What is the boiling point of tungsten?")
+    assert answer.gated and answer.refused and answer.answer == refusal("en") and llm.calls == []
+
+
+def test_a_follow_up_is_asked_with_the_conversation(seed_index, embedder):
+    assistant, llm = assistant_with(seed_index, embedder, [f"{KERRY} [1]."])
+    history = [("ماذا قال كيري لقناة MSNBC؟", "قال كيري إن واشنطن وموسكو توصلتا إلى اتفاق [1].")]
+    assistant.ask("ومن سيلتقي يوم الأربعاء؟", history)
+    messages = llm.calls[0]["messages"]
+    assert {"role": "user", "content": history[0][0]} in messages
+    assert {"role": "assistant", "content": history[0][1]} in messages
+
+
+def test_a_prompt_too_long_for_the_context_is_a_clear_question_error(seed_index, embedder):
+    import dataclasses
+
+    small = dataclasses.replace(seed_index, context_tokens=400)
+    assistant = Assistant(small, embedder=embedder, llm=FakeLLM(["x"]))
+    with pytest.raises(QuestionError, match="context"):
+        assistant.ask(QUESTION)
+
+
+def test_the_chat_streams_escaped_drafts_then_the_checked_answer_with_sources(seed_index, embedder):
+    import app
+
+    payload = ' <img src="http://127.0.0.1:9/x.png"> <b>bold</b>'
+    assistant, llm = assistant_with(seed_index, embedder, [f"{KERRY} [1].{payload}"])
+    history = [{"role": "user", "content": [{"type": "text", "text": "ماذا قال كيري؟"}]},
+               {"role": "assistant", "content": [{"type": "text", "text": "قال كيري إن &lt;الاتفاق&gt; قريب [1]."}]}]
+    outputs = list(app.responder(assistant)([{"type": "text", "text": QUESTION}], history, 3, False))
+    drafts, (final, sources) = outputs[:-1], outputs[-1]
+    assert all(html == "" for _, html in drafts) and any("&lt;img" in text for text, _ in drafts)
+    assert all("<img" not in text and "<b>" not in text for text, _ in outputs)
+    assert "لافروف" in final and 'class="source"' in sources and "<mark>" in sources
+    assert {"role": "assistant", "content": "قال كيري إن <الاتفاق> قريب [1]."} in llm.calls[0]["messages"]
