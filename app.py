@@ -385,15 +385,13 @@ def main(argv=None) -> int:
     parser.add_argument("--host", default="127.0.0.1",
                         help="interface to serve on (default 127.0.0.1, this machine only)")
     parser.add_argument("--port", type=int, default=7860)
-    parser.add_argument("--index", help="index folder (default: index/)")
-    parser.add_argument("--corpus", help="article folder the index is built from and uploads go to (default: seeds/)")
+    Settings.add_flags(parser)  # --index, --corpus, --llm-url … as `rag serve` takes them
     parser.add_argument("--auth-file", help="file whose first line is USER:PASSWORD, required to log in "
                         "(or env RAG_AUTH); needed with a --host other than loopback")
     parser.add_argument("--ssl-certfile", help="TLS certificate (PEM), to serve https beyond loopback")
     parser.add_argument("--ssl-keyfile", help="TLS private key (PEM)")
     args = parser.parse_args(argv)
-    settings = Settings.load(index_dir=args.index, corpus_dir=args.corpus)
-    return serve(settings, args.host, args.port, args.auth_file, args.ssl_certfile, args.ssl_keyfile)
+    return serve(Settings.from_args(args), args.host, args.port, args.auth_file, args.ssl_certfile, args.ssl_keyfile)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,6 @@ import json
 import os
 import sys
 import time
-from dataclasses import fields
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -23,17 +22,7 @@ def _err(*args) -> None:
 
 
 def _settings(args) -> Settings:
-    """Settings from the environment, with the common flags given (see add_setting_flags)."""
-    return Settings.load(**{f.name: getattr(args, f.name, None) for f in fields(Settings) if f.metadata["flag"]})
-
-
-def add_setting_flags(parser: argparse.ArgumentParser) -> None:
-    """A flag for each Settings field that has one, named and explained by the field."""
-    for f in fields(Settings):
-        if f.metadata["flag"]:
-            kind = {"int": int, "float": float}.get(f.type, str)
-            parser.add_argument(f.metadata["flag"], dest=f.name, type=kind,
-                                help=f"{f.metadata['help']} (env {f.metadata['env']})")
+    return Settings.from_args(args)
 
 
 def _out(text: str) -> str:
@@ -240,7 +229,7 @@ def cmd_serve(args) -> int:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="rag", description="Offline Arabic/English question answering over news articles.")
     common = argparse.ArgumentParser(add_help=False)
-    add_setting_flags(common)
+    Settings.add_flags(common)
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("setup", parents=[common], help="fetch and verify the models, build the index")

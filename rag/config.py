@@ -71,6 +71,20 @@ class Settings:
         values.update({k: v for k, v in overrides.items() if v is not None})
         return replace(cls(), **{k: _convert(k, v) for k, v in values.items()})
 
+    @classmethod
+    def add_flags(cls, parser) -> None:
+        """An argparse flag for each field that has one, named and explained by the field."""
+        for f in fields(cls):
+            if f.metadata["flag"]:
+                kind = {"int": int, "float": float}.get(f.type, str)
+                parser.add_argument(f.metadata["flag"], dest=f.name, type=kind,
+                                    help=f"{f.metadata['help']} (env {f.metadata['env']})")
+
+    @classmethod
+    def from_args(cls, args) -> "Settings":
+        """Settings from the environment, with the flags of add_flags that were given."""
+        return cls.load(**{f.name: getattr(args, f.name, None) for f in fields(cls) if f.metadata["flag"]})
+
     @property
     def embedder(self) -> Path:
         return Path(self.embedder_path or self.model_dir / "embeddinggemma-300m")

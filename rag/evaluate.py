@@ -20,6 +20,7 @@ class Question:
     history: list[tuple[str, str]] = field(default_factory=list)
     article: str | None = None  # id, or id prefix, of the article holding the answer
     any_of: list[list[str]] = field(default_factory=list)  # every group needs one keyword
+    gold: list[str] = field(default_factory=list)  # gold answer spans (XQuAD-style sets), any one counts
 
     def is_from_article(self, article_id: str) -> bool:
         return self.article is not None and article_id.startswith(self.article)
@@ -35,7 +36,7 @@ def load_questions(path: Path) -> list[Question]:
             questions.append(Question(
                 id=str(row["id"]), question=row["question"], lang=row["lang"],
                 answerable=bool(row["answerable"]), history=[tuple(t) for t in row.get("history", [])],
-                article=row.get("article"), any_of=row.get("any_of", [])))
+                article=row.get("article"), any_of=row.get("any_of", []), gold=row.get("gold", [])))
         except (json.JSONDecodeError, KeyError, TypeError) as exc:
             raise ValueError(f"{path}:{lineno}: not a valid question ({exc})") from None
     return questions
@@ -44,6 +45,33 @@ def load_questions(path: Path) -> list[Question]:
 def keywords_match(answer: str, any_of: list[list[str]]) -> bool:
     text = normalize(answer)
     return all(any(normalize(k) in text for k in group) for group in any_of)
+
+
+# A gold span counts as found when this share of its words is in the answer (after Arabic
+# normalization): a span of one to four words must be there whole, a longer one nearly so.
+SPAN_RECALL_RIGHT = 0.8
+
+
+def span_scores(answer: str, gold: list[str]) -> tuple[float, float]:
+    """(token recall, token F1) of the best-matching gold span against the answer, after Arabic
+    normalization; citation markers are not words of the answer."""
+    words = [w for w in normalize(answer).split() if not w.isdigit() or f"[{w}]" not in answer]
+    best = (0.0, 0.0)
+    for span in gold:
+        span_words = normalize(span).split()
+        if not span_words or not words:
+            continue
+        remaining = list(words)
+        common = 0
+        for w in span_words:
+            if w in remaining:
+                remaining.remove(w)
+                common += 1
+        recall = common / len(span_words)
+        precision = common / len(words)
+        f1 = 2 * precision * recall / (precision + recall) if common else 0.0
+        best = max(best, (recall, f1))
+    return best
 
 
 def retrieval_ranks(question: Question, retrieved: list[dict]) -> int | None:
@@ -63,7 +91,14 @@ def score(question: Question, result: dict) -> dict:
                        rr10=1 / rank if rank and rank <= 10 else 0.0)
     if "answer" in result:
         if question.answerable:
-            verdict["correct"] = not result["refused"] and keywords_match(result["answer"], question.any_of)
+            shown = not result["refused"]
+            if question.gold:
+                recall, f1 = span_scores(result["answer"], question.gold) if shown else (0.0, 0.0)
+                verdict.update(span_recall=round(recall, 4), span_f1=round(f1, 4))
+            if question.any_of or not question.gold:
+                verdict["correct"] = shown and keywords_match(result["answer"], question.any_of)
+            else:
+                verdict["correct"] = shown and recall >= SPAN_RECALL_RIGHT
             if question.article and not result["refused"]:
                 cited = [c["article_id"] for c in result["citations"]]
                 verdict["cited"] = len(cited)
@@ -86,11 +121,19 @@ def summarize(questions: list[Question], results: list[dict]) -> dict:
     cited = sum(r.get("cited", 0) for r in results)
     sentences = sum(r.get("supported", 0) + r.get("unsupported", 0) for r in results)
     first_tokens = [r["timings"]["first_token"] for r in results if r.get("timings", {}).get("first_token")]
+    shown = [(q, r) for q, r in pairs if "correct" in r and not r.get("refused")]
     summary = {
         "summary": True,
         "questions": len(questions),
         "answer_accuracy": _mean(r["correct"] for r in answerable),
         "refusal_accuracy": _mean(r["correct"] for r in unanswerable),
+        # trust: right among the answers shown (an answer to an unanswerable question is wrong),
+        # and right answers among the answerable questions
+        "precision": _mean(q.answerable and r["correct"] for q, r in shown),
+        "coverage": _mean(r["correct"] for r in answerable),
+        "answers_shown": len(shown),
+        "span_recall": _mean(r["span_recall"] for r in answerable if "span_recall" in r),
+        "span_f1": _mean(r["span_f1"] for r in answerable if "span_f1" in r),
         "hit@1": _mean(r["hit1"] for r in with_article),
         "hit@5": _mean(r["hit5"] for r in with_article),
         "mrr@10": _mean(r["rr10"] for r in with_article),

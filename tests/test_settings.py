@@ -4,7 +4,6 @@ from its fields, and the README's table lists every one."""
 import re
 from dataclasses import fields
 
-from rag.cli import add_setting_flags
 from rag.config import REPO_ROOT, Settings
 
 
@@ -22,13 +21,13 @@ def test_flags_and_environment_come_from_the_fields(monkeypatch):
     import argparse
 
     parser = argparse.ArgumentParser()
-    add_setting_flags(parser)
+    Settings.add_flags(parser)
     flagged = {f.name for f in fields(Settings) if f.metadata["flag"]}
     args = parser.parse_args(["--top-k", "5", "--llm-url", "http://127.0.0.1:1/v1"])
     assert {k for k, v in vars(args).items()} == flagged
     monkeypatch.setenv("RAG_TOP_K", "7")
     monkeypatch.setenv("RAG_LLM_TIMEOUT", "30")
-    loaded = Settings.load(top_k=args.top_k, llm_url=args.llm_url)
+    loaded = Settings.from_args(args)
     assert (loaded.top_k, loaded.llm_url, loaded.llm_timeout) == (5, "http://127.0.0.1:1/v1", 30.0)
     assert all(re.fullmatch(r"RAG_[A-Z0-9_]+", f.metadata["env"]) for f in fields(Settings))
 

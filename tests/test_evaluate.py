@@ -1,0 +1,33 @@
+"""`rag eval`'s scoring without models: gold spans after Arabic normalization, and the trust
+metrics (precision among answers shown, coverage of the answerable)."""
+
+from rag.evaluate import Question, span_scores, summarize, score
+
+
+def result(answer: str, refused: bool = False) -> dict:
+    return {"answer": answer, "refused": refused, "retrieved": [], "citations": []}
+
+
+def test_gold_spans_are_matched_word_by_word_after_normalization():
+    recall, f1 = span_scores("قال إنَّ الرئيسَ سيزور باريس [1].", ["الرئيس سيزور باريس"])
+    assert recall == 1.0 and 0.5 < f1 < 1.0
+    assert span_scores("The answer is 1990 [2].", ["1990"])[0] == 1.0
+    assert span_scores("It opened in 1991 [1].", ["1990"]) == (0.0, 0.0)
+    assert span_scores("The Broncos won [1].", ["Denver Broncos", "Broncos"])[0] == 1.0  # any gold counts
+    assert span_scores("Kerry [1]", ["1"]) == (0.0, 0.0)  # a citation marker is not the number 1
+
+
+def test_precision_counts_answers_shown_and_coverage_the_answerable():
+    questions = [Question("a", "q", "en", True, gold=["Denver Broncos"]),
+                 Question("b", "q", "en", True, gold=["1990"]),
+                 Question("c", "q", "en", True, gold=["Paris"]),
+                 Question("d", "q", "en", False)]
+    results = [result("The Denver Broncos won [1]."), result("In 1991 [1]."), result("", refused=True),
+               result("Something invented [1].")]
+    results = [{**r, **score(q, r)} for q, r in zip(questions, results)]
+    summary = summarize(questions, results)
+    assert [r["correct"] for r in results] == [True, False, False, False]
+    assert summary["answers_shown"] == 3
+    assert summary["precision"] == round(1 / 3, 4)  # one right of three shown
+    assert summary["coverage"] == round(1 / 3, 4)  # one right of three answerable
+    assert summary["refusal_accuracy"] == 0.0
