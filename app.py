@@ -337,7 +337,7 @@ def read_login(auth_file: str | None) -> str | None:
     """The USER:PASSWORD login from --auth-file (its first line) or else RAG_AUTH; never from a
     command-line value, which any user of the machine can read in `ps`."""
     if auth_file:
-        return Path(auth_file).read_text(encoding="utf-8").splitlines()[0] if Path(auth_file).stat().st_size else ""
+        return (Path(auth_file).read_text(encoding="utf-8").splitlines() or [""])[0]
     return os.environ.get("RAG_AUTH")
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -20,6 +19,9 @@ from pathlib import Path
 
 from rag.config import REPO_ROOT
 
+sys.path.insert(0, str(REPO_ROOT / "tests"))
+from processes import stop, wait_for_port  # noqa: E402
+
 QUESTIONS = ["Who is the Kremlin spokesman?", "من هو المتحدث باسم البيت الأبيض؟",
              "Who did John Kerry intend to meet on Wednesday?", "ماذا قال بيسكوف عن مركز المعلومات في بغداد؟"]
 
@@ -27,14 +29,11 @@ QUESTIONS = ["Who is the Kremlin spokesman?", "من هو المتحدث باسم
 def start_app(port: int) -> subprocess.Popen:
     app = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=REPO_ROOT,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(300):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return app
-        except OSError:
-            time.sleep(1)
-    app.kill()
-    raise SystemExit("the app did not start in 300 s")
+    try:
+        wait_for_port(app, port, 300, "the app")
+    except RuntimeError as exc:
+        raise SystemExit(str(exc)) from None
+    return app
 
 
 def resident_mb(pid: int) -> dict:
@@ -69,8 +68,7 @@ def main() -> None:
         wall = time.perf_counter() - started
         memory = resident_mb(app.pid)
     finally:
-        app.terminate()
-        app.wait(timeout=30)
+        stop(app)
     waits = sorted(r["seconds"] for r in rows)
     result = {"users": args.users, "answered": sum(r["answered"] for r in rows), "wall_s": round(wall, 2),
               "p50_s": round(statistics.median(waits), 2), "p95_s": round(waits[int(0.95 * (len(waits) - 1))], 2),

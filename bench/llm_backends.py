@@ -16,10 +16,8 @@ import argparse
 import dataclasses
 import json
 import os
-import socket
 import statistics
 import sys
-import time
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -32,7 +30,7 @@ from rag.evaluate import load_questions, run  # noqa: E402
 from machine import machine  # noqa: E402  (bench/ is on the path when run as a script)
 
 sys.path.insert(0, str(REPO_ROOT / "tests"))
-from conftest import start_llm_server  # noqa: E402
+from processes import free_port, start_llm_server, stop  # noqa: E402
 
 
 def evaluate(assistant: Assistant, questions) -> tuple[dict, list[dict]]:
@@ -62,9 +60,7 @@ def main() -> None:
     local_summary, local_rows = evaluate(local, questions)
     del local
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     log = Path(args.out).with_suffix(".server.log")
     log.parent.mkdir(parents=True, exist_ok=True)
     server = start_llm_server(settings.llm, port, log, context=settings.context_tokens,
@@ -74,8 +70,7 @@ def main() -> None:
                                                llm_options=json.dumps({"repeat_penalty": 1.0})), embedder=embedder)
         remote_summary, remote_rows = evaluate(remote, questions)
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        stop(server)
 
     differences = [{"id": a["id"], "in_process": a["answer"], "server": b["answer"],
                     "correct": [a.get("correct"), b.get("correct")], "retried": [a["retried"], b["retried"]]}

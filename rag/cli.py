@@ -21,21 +21,12 @@ def _err(*args) -> None:
     print(*args, file=sys.stderr, flush=True)
 
 
-def _settings(args) -> Settings:
-    return Settings.from_args(args)
-
-
-def _out(text: str) -> str:
-    """Article text for the terminal: control characters shown as escapes, never acted on."""
-    return printable(text)
-
-
 def cmd_setup(args) -> int:
     from rag.ingest import outdated
     from rag.models import ModelFetchError, fetch_all
     from rag.store import StoreError
 
-    settings = _settings(args)
+    settings = Settings.from_args(args)
     try:
         fetch_all(settings.model_dir, log=_err)
     except ModelFetchError as exc:
@@ -76,7 +67,7 @@ def cmd_ingest(args) -> int:
     from rag.ingest import ingest
     from rag.store import IndexBusy, indexed_sources, writer_lock
 
-    settings = _settings(args)
+    settings = Settings.from_args(args)
     paths = [Path(p) for p in args.paths]
     if not paths and args.rebuild:
         paths = indexed_sources(settings.index_dir)
@@ -100,12 +91,12 @@ def cmd_ingest(args) -> int:
     report = ingest(paths, settings, embedder, rebuild=args.rebuild, progress=_progress_printer(),
                     remove_missing=prune)
     for problem in report.problems:
-        _err(f"skipped {_out(str(problem))}")
+        _err(f"skipped {printable(str(problem))}")
     for warning in report.warnings:
-        _err(f"warning {_out(str(warning))}")
+        _err(f"warning {printable(str(warning))}")
     if report.removed:
         shown = ", ".join(report.removed[:10]) + (" …" if len(report.removed) > 10 else "")
-        _err(f"removed {len(report.removed)} articles not found under {', '.join(map(str, paths))}: {_out(shown)}")
+        _err(f"removed {len(report.removed)} articles not found under {', '.join(map(str, paths))}: {printable(shown)}")
     _err(f"index {settings.index_dir}: {report.total_articles} articles, {report.total_chunks} chunks "
          f"(added {len(report.added)}, changed {len(report.changed)}, removed {len(report.removed)}, "
          f"unchanged {report.unchanged}; embedded {report.chunks_embedded} chunks in {report.seconds:.1f} s)")
@@ -123,10 +114,10 @@ def print_sources(answer, out=sys.stdout) -> None:
         return
     print("\nSources:", file=out)
     for c in answer.citations:
-        print(_out(f"[{c.n}] {c.title} ({c.article_id}, characters {c.start}-{c.end})"), file=out)
-        print(f"    {_out(c.text)}", file=out)
+        print(printable(f"[{c.n}] {c.title} ({c.article_id}, characters {c.start}-{c.end})"), file=out)
+        print(f"    {printable(c.text)}", file=out)
         if c.quote != c.text:
-            print(f"    supporting sentence: {_out(c.quote)}", file=out)
+            print(f"    supporting sentence: {printable(c.quote)}", file=out)
 
 
 def _stream_to_terminal(assistant, question, history, top_k=None):
@@ -139,12 +130,12 @@ def _stream_to_terminal(assistant, question, history, top_k=None):
             answer = piece
         else:
             streamed.append(piece)
-            print(_out(piece), end="", flush=True)
+            print(printable(piece), end="", flush=True)
     if not streamed:  # a plain refusal is not streamed
-        print(_out(answer.answer), end="")
+        print(printable(answer.answer), end="")
     print()
     if streamed and answer.answer != "".join(streamed).strip():
-        print(f"\nChecked answer: {_out(answer.answer)}")
+        print(f"\nChecked answer: {printable(answer.answer)}")
     print_sources(answer)
     return answer
 
@@ -157,7 +148,7 @@ def cmd_ask(args) -> int:
     except QuestionError as exc:
         _err(f"error: {exc}")
         return 2
-    assistant = _assistant(_settings(args))
+    assistant = _assistant(Settings.from_args(args))
     try:
         if args.json:
             answer = assistant.ask(args.question, top_k=args.top_k)
@@ -173,7 +164,7 @@ def cmd_ask(args) -> int:
 def cmd_chat(args) -> int:
     from rag.chat import QuestionError
 
-    assistant = _assistant(_settings(args))
+    assistant = _assistant(Settings.from_args(args))
     history: list[tuple[str, str]] = []
     _err("Ask about the articles, in Arabic or English. /new starts over, /quit or Ctrl-D leaves.")
     while True:
@@ -199,7 +190,7 @@ def cmd_eval(args) -> int:
     from rag.evaluate import load_questions, run
     from rag.retriever import ranked_json, search_query
 
-    settings = _settings(args)
+    settings = Settings.from_args(args)
     questions = load_questions(Path(args.questions))
     assistant = _assistant(settings)
 
@@ -223,7 +214,7 @@ def cmd_eval(args) -> int:
 def cmd_serve(args) -> int:
     from app import serve
 
-    return serve(_settings(args), args.host, args.port, args.auth_file, args.ssl_certfile, args.ssl_keyfile)
+    return serve(Settings.from_args(args), args.host, args.port, args.auth_file, args.ssl_certfile, args.ssl_keyfile)
 
 
 def main(argv=None) -> int:

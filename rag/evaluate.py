@@ -99,7 +99,7 @@ def score(question: Question, result: dict) -> dict:
                 verdict["correct"] = shown and keywords_match(result["answer"], question.any_of)
             else:
                 verdict["correct"] = shown and recall >= SPAN_RECALL_RIGHT
-            if question.article and not result["refused"]:
+            if question.article and shown:
                 cited = [c["article_id"] for c in result["citations"]]
                 verdict["cited"] = len(cited)
                 verdict["cited_right"] = sum(question.is_from_article(a) for a in cited)
