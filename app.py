@@ -39,7 +39,7 @@ from rag.guard import LOOPBACK_NAMES, LoginThrottle, RequestGuard, parse_login  
 from rag.embedder import Embedder  # noqa: E402
 from rag.ingest import IngestCancelled, TooLarge, build_missing_index, ingest  # noqa: E402
 from rag.llm import LLMError  # noqa: E402
-from rag.prompts import refusal  # noqa: E402
+from rag.prompts import refusal, withheld  # noqa: E402
 from rag.store import StoreError  # noqa: E402
 from rag.uploads import MAX_FILE_BYTES, MAX_FILES, MAX_UPLOAD_BYTES, accept  # noqa: E402
 
@@ -83,8 +83,11 @@ HEAD = """
     document.querySelectorAll(".message-content, [data-testid='bot'], [data-testid='user']").forEach(el => {
       const dir = direction(el.innerText || "");
       if (el.getAttribute("dir") !== dir) el.setAttribute("dir", dir);
-      if (el.matches("[data-testid='bot']"))
-        el.classList.toggle("refusal", (window.RAG_REFUSALS || []).includes((el.innerText || "").trim()));
+      if (el.matches("[data-testid='bot']")) {
+        const text = (el.innerText || "").trim();
+        el.classList.toggle("refusal", (window.RAG_REFUSALS || []).includes(text));
+        el.classList.toggle("draft", text.startsWith(window.RAG_DRAFT || "\u0000"));
+      }
       if (el.matches("[data-testid='bot']") || el.closest("[data-testid='bot']")) linkCitations(el);
     });
   }
@@ -112,6 +115,10 @@ CSS = """
 .refused { border-left: 4px solid #9ca3af; padding: 8px 12px; opacity: 0.9; }
 a.cite { font-weight: 600; text-decoration: none; cursor: pointer; }
 [data-testid='bot'].refusal { font-style: italic; opacity: 0.7; border-inline-start: 4px solid #9ca3af; }
+[data-testid='bot'].draft { font-style: italic; opacity: 0.55; border-inline-start: 4px dashed #d97706; }
+.verdicts { font-size: 0.9em; margin-bottom: 8px; }
+.verdicts .ok { color: #15803d; }
+.verdicts .withheld { color: #92400e; }
 """
 
 
@@ -153,6 +160,15 @@ def shown_text(text: str) -> str:
     return html.escape(text, quote=False)
 
 
+# The first line of a streamed draft: the draft is provisional until the verifier has run, and
+# the final message holds only the sentences it confirmed.
+DRAFT = "Draft, being checked against the articles… / مسودة قيد التحقق…"
+
+
+def draft_text(partial: str) -> str:
+    return shown_text(f"{DRAFT}\n{partial}")
+
+
 def highlighted(citation: Citation) -> str:
     """The cited passage as HTML, the sentence that supports the answer marked."""
     text, start, end = citation.text, citation.quote_start - citation.start, citation.quote_end - citation.start
@@ -160,20 +176,38 @@ def highlighted(citation: Citation) -> str:
             + html.escape(text[end:]))
 
 
+def _source(c: Citation) -> str:
+    return (f'<div class="source" id="src-{c.n}" dir="{"rtl" if language(c.text) == "ar" else "ltr"}">'
+            f'<div><b>[{c.n}] {html.escape(c.title)}</b></div>'
+            f'<div class="meta" dir="ltr">{html.escape(c.article_id)} · characters {c.start}–{c.end}</div>'
+            f'<p>{highlighted(c)}</p></div>')
+
+
+def _verdicts(answer: Answer) -> str:
+    """Each draft sentence's verdict: shown with the passage that supports it, or withheld and why."""
+    rows = []
+    for v in answer.sentences:
+        if v.shown:
+            rows.append(f'<li class="ok">✓ verified [{v.n}]: {html.escape(v.sentence)}</li>')
+        else:
+            rows.append(f'<li class="withheld">✗ withheld ({html.escape(v.verdict)})</li>')
+    return f'<ul class="verdicts" dir="auto">{"".join(rows)}</ul>' if rows else ""
+
+
 def sources_html(answer: Answer | None, show_retrieved: bool = False) -> str:
     if answer is None:
         return ""
     if answer.refused:
-        note = ("لم يُعثر في المقالات على ما يجيب عن السؤال." if answer.lang == "ar"
-                else "Nothing in the articles answers this question.")
-        return f'<div class="refused" dir="auto">{html.escape(note)}</div>'
-    rows = []
-    for c in answer.citations:
-        rows.append(
-            f'<div class="source" id="src-{c.n}" dir="{"rtl" if language(c.text) == "ar" else "ltr"}">'
-            f'<div><b>[{c.n}] {html.escape(c.title)}</b></div>'
-            f'<div class="meta" dir="ltr">{html.escape(c.article_id)} · characters {c.start}–{c.end}</div>'
-            f'<p>{highlighted(c)}</p></div>')
+        if answer.withheld:
+            note = ("كتب النموذج جوابًا لكن المقالات لا تؤكده؛ هذه أقرب المقاطع، والجملة الأقرب إلى السؤال مظللة."
+                    if answer.lang == "ar" else "The model drafted an answer the articles do not confirm. The "
+                    "closest passages, their sentence nearest the question marked, for you to read:")
+        else:
+            note = ("لم يُعثر في المقالات على ما يجيب عن السؤال. هذه أقرب المقاطع:" if answer.lang == "ar"
+                    else "Nothing in the articles answers this question. The closest passages:")
+        return "\n".join([f'<div class="refused" dir="auto">{html.escape(note)}</div>', _verdicts(answer),
+                          *(_source(c) for c in answer.closest)])
+    rows = [_verdicts(answer), *(_source(c) for c in answer.citations)]
     if show_retrieved:
         cited = {c.n for c in answer.citations}
         for n, p in enumerate(answer.passages, 1):
@@ -268,7 +302,7 @@ def responder(assistant: Assistant):
                     yield shown_text(piece.answer), sources_html(piece, show_retrieved)
                 else:
                     partial += piece
-                    yield shown_text(partial), ""
+                    yield draft_text(partial), ""
         except (QuestionError, LLMError) as exc:  # said in the chat: a question it cannot take, a server down
             yield shown_text(str(exc)), ""
     return respond
@@ -367,7 +401,8 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, auth_fi
     assistant = Assistant(settings, embedder=embedder)
     threading.Thread(target=assistant.warm_up, daemon=True).start()  # a first question waits for it
     demo = build(assistant)
-    refusals = f"<script>window.RAG_REFUSALS = {json.dumps([refusal('en'), refusal('ar')])};</script>"
+    refusals = (f"<script>window.RAG_REFUSALS = {json.dumps([say(lang) for say in (refusal, withheld) for lang in ('en', 'ar')])};"
+                f" window.RAG_DRAFT = {json.dumps(DRAFT)};</script>")
     guard = Middleware(RequestGuard, allowed_hosts=allowed_hosts(host), max_files=MAX_FILES,
                        max_upload_bytes=MAX_UPLOAD_BYTES)
     # share and mcp_server are passed as False so GRADIO_SHARE / GRADIO_MCP_SERVER in the

@@ -11,13 +11,13 @@ from typing import Iterator
 
 import numpy as np
 
-from rag import claims, grounding
+from rag import claims, grounding, verify
 from rag.arabic import language
 from rag.config import Settings
 from rag.embedder import Embedder
 from rag.ingest import chunker_settings
 from rag.llm import LLM, load as load_llm
-from rag.prompts import answer_start, build_messages, fixed_messages, refusal
+from rag.prompts import answer_start, build_messages, fixed_messages, refusal, withheld
 from rag.retriever import Fusion, Retrieval, Retriever, ranked_json, search_query
 from rag.store import Store
 from rag.types import Citation, Evidence, Passage
@@ -26,6 +26,7 @@ MAX_QUESTION_CHARS = 2000
 HISTORY_TURNS = 3  # earlier (question, answer) pairs given to the LLM, newest kept
 HISTORY_TOKENS = 1000  # LLM tokens the history may take in all; the oldest turns go first
 SENTENCE_CACHE = 20_000  # passage sentence vectors kept for the claim check
+CLOSEST = 3  # passages shown, their best sentence marked, when no answer is
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
@@ -45,8 +46,12 @@ class Answer:
     timings: dict = field(default_factory=dict)  # seconds: retrieval, first_token, total, check
     gated: bool = False  # refused before the LLM because the evidence was too weak
     retried: bool = False  # the LLM refused on strong evidence and was asked to start an answer
-    supported: int = 0  # answer sentences a passage supports (kept)
+    supported: int = 0  # answer sentences a passage supports
     unsupported: int = 0  # answer sentences none supports (dropped)
+    draft: str = ""  # what the LLM wrote, before the checks: shown only as a provisional draft
+    sentences: list[verify.Verdict] = field(default_factory=list)  # each draft sentence's verdict
+    withheld: bool = False  # the LLM answered but the verifier confirmed none of it
+    closest: list[Citation] = field(default_factory=list)  # with no answer: the nearest passages
 
     def to_json(self) -> dict:
         data = asdict(self)
@@ -95,6 +100,7 @@ class Assistant:
         # retrieved again costs nothing the second time (about 0.3 s a sentence the first).
         self._sentence_vectors: dict[tuple[str, str], np.ndarray] = {}
         self.retriever = Retriever(self.store, self.embedder, Fusion.from_settings(settings))
+        self.policies = dict(verify.POLICIES)  # what a sentence needs to be shown, by language
 
     @property
     def llm_name(self) -> str:
@@ -147,7 +153,9 @@ class Assistant:
 
         if not grounding.passes_gate(retrieval.best_score):
             answer.answer, answer.refused, answer.gated = refusal(lang), True, True
-            timings["first_token"] = timings["total"] = time.perf_counter() - started
+            timings["first_token"] = time.perf_counter() - started
+            answer.closest = self.closest(question, retrieval.passages)
+            timings["total"] = time.perf_counter() - started
             yield answer.answer
             yield answer
             return
@@ -215,33 +223,57 @@ class Assistant:
             timings.setdefault("first_token", time.perf_counter() - started)
             yield held
 
+    def _embed_evidence(self, passages: list[Passage], evidence: list[Evidence]) -> np.ndarray:
+        keys = [(passages[e.n - 1].title, e.text) for e in evidence]
+        known = {k: self._sentence_vectors.get(k) for k in keys}
+        new = [k for k, v in known.items() if v is None]
+        if new:
+            known.update(zip(new, self.embedder.encode_documents([t for _, t in new], [h for h, _ in new])))
+            if len(self._sentence_vectors) + len(new) > SENTENCE_CACHE:
+                self._sentence_vectors = {}
+            self._sentence_vectors.update((k, known[k]) for k in new)
+        return np.array([known[k] for k in keys])
+
+    def closest(self, question: str, passages: list[Passage]) -> list[Citation]:
+        """The CLOSEST best passages, each with its sentence nearest the question marked: what is
+        shown instead of an answer, for the user to read."""
+        passages = passages[:CLOSEST]
+        evidence = claims.evidence_sentences(passages)
+        if not evidence:
+            return []
+        similarity = self._embed_evidence(passages, evidence) @ self.embedder.encode_query([question])[0]
+        best: dict[int, int] = {}
+        for j, e in enumerate(evidence):
+            if e.n not in best or similarity[j] > similarity[best[e.n]]:
+                best[e.n] = j
+        return [Citation(n, p.article_id, p.title, p.text, p.start, p.end, evidence[best[n]].text,
+                         evidence[best[n]].start, evidence[best[n]].end)
+                for n, p in enumerate(passages, 1) if n in best]
+
     def check(self, answer: Answer, text: str, retrieval: Retrieval, question: str,
               history: list[tuple[str, str]] = ()) -> None:
-        """Refusal detection, then the claim check (rag.claims) on the finished answer."""
+        """Refusal detection, the claim check (rag.claims), then the verifier (rag.verify) on the
+        finished draft: only the sentences it confirms are the answer."""
         passages = retrieval.passages
+        answer.draft = text
         if grounding.is_refusal(text, refusal(answer.lang)):
             answer.answer, answer.refused = refusal(answer.lang), True
+            answer.closest = self.closest(question, passages)
             return
-
-        def embed_evidence(evidence: list[Evidence]) -> np.ndarray:
-            keys = [(passages[e.n - 1].title, e.text) for e in evidence]
-            known = {k: self._sentence_vectors.get(k) for k in keys}
-            new = [k for k, v in known.items() if v is None]
-            if new:
-                known.update(zip(new, self.embedder.encode_documents([t for _, t in new], [h for h, _ in new])))
-                if len(self._sentence_vectors) + len(new) > SENTENCE_CACHE:
-                    self._sentence_vectors = {}
-                self._sentence_vectors.update((k, known[k]) for k in new)
-            return np.array([known[k] for k in keys])
-
         checked = claims.check(grounding.clean_citations(text, len(passages)), passages, question,
-                               self.embedder.encode_query, embed_evidence, history)
+                               self.embedder.encode_query, lambda e: self._embed_evidence(passages, e), history)
         answer.supported, answer.unsupported = checked.supported, checked.unsupported
-        if not checked.text:  # nothing the answer states is in the passages
-            answer.answer, answer.refused = refusal(answer.lang), True
+        logprobs = (getattr(self.llm, "last_stats", None) or {}).get("logprobs")
+        answer.sentences = verify.judge(checked.claims, passages, question, self.policies[answer.lang],
+                                        verify.word_logprobs(logprobs))
+        shown = {id(c) for c, v in zip(checked.claims, answer.sentences) if v.shown}
+        verified = claims.assemble(checked.claims, keep=lambda c: id(c) in shown)
+        if not verified.text:  # nothing the draft states is confirmed by the passages
+            answer.answer, answer.refused, answer.withheld = withheld(answer.lang), True, True
+            answer.closest = self.closest(question, passages)
             return
-        answer.answer = checked.text
-        for n in grounding.cited_numbers(checked.text):
-            p, quote = passages[n - 1], checked.quotes[n]
+        answer.answer = verified.text
+        for n in grounding.cited_numbers(verified.text):
+            p, quote = passages[n - 1], verified.quotes[n]
             answer.citations.append(Citation(n, p.article_id, p.title, p.text, p.start, p.end,
                                              quote.text, quote.start, quote.end))

@@ -22,7 +22,7 @@ from rag.arabic import normalize, sentence_spans
 from rag.grounding import CITATION, answer_sentences, cited_numbers
 from rag.injection import is_instruction
 from rag.lexical import terms
-from rag.names import name_in
+from rag.names import NOT_NAMES, name_in
 from rag.retriever import search_query
 from rag.types import Evidence, Passage
 
@@ -55,19 +55,6 @@ _MAGNITUDES = {
 # Words that frame a claim rather than state it: reporting verbs, and the start of a second try.
 _FRAMING = set(terms("said say says told according sources source قال قالت أضاف وأضاف بحسب المصادر"))
 _NAME = re.compile(r"\b(?:[A-Z][a-z]+(?:-[A-Z]?[a-z]+)*|[A-Z]{2,})\b")
-# Capitalized words that are not names, and words of titles and institutions, which an English
-# answer translates ("White House", "Islamic State") rather than transliterates, so spelling
-# cannot find them in an Arabic passage; day names likewise.
-_NOT_NAMES = set("""The A An He She It They We I His Her Its Their This That These Those There Here
-According In On At By For From To Of With As But And Or So If When What Who Whom Whose Which Where Why
-How Also After Before During Yes No Not However Meanwhile Moreover Both Neither Either Mr Mrs Ms Dr
-Monday Tuesday Wednesday Thursday Friday Saturday Sunday
-White House State States United Nations Department Ministry Minister Foreign Affairs Secretary General
-President Prime Council Security Islamic Kingdom Republic Union European Arab League Army Forces Force
-Air Navy Defense Defence Interior Center Centre Information Committee Parliament Assembly Court Supreme
-National International Organization Agency News Press Office Government Administration Coalition Front
-Party Movement Crown Prince King Spokesman Spokeswoman Official Officials Sea Gulf East West North South
-Middle City Province Region University Bank Company Oil World Cup""".split())
 
 
 @dataclass
@@ -78,6 +65,8 @@ class Claim:
     quotes: dict[int, Evidence] = field(default_factory=dict)  # cited passage -> its closest sentence
     score: float = 0.0
     missing: list[str] = field(default_factory=list)  # numbers/names no passage held
+    repeats: bool = False  # only repeats the conversation (a follow-up's sentence)
+    closest: list[tuple[int, str, float]] = field(default_factory=list)  # each passage's nearest sentence, score
 
 
 @dataclass
@@ -142,7 +131,7 @@ def missing_facts(sentence: str, passage_text: str, question: str = "") -> list[
     # The first word is capitalized whatever it is ("Relations are …"), so it is not taken for a name.
     first = re.match(r"\W*(\w+)", sentence)
     rest = sentence[first.end():] if first else sentence
-    names = [w for w in dict.fromkeys(_NAME.findall(rest)) if w not in _NOT_NAMES]
+    names = [w for w in dict.fromkeys(_NAME.findall(rest)) if w not in NOT_NAMES]
     absent = [w for w in names if not name_in(w, passage_text) and not name_in(w, question)]
     if absent and len(absent) * 2 > len(names):
         missing += absent
@@ -180,14 +169,21 @@ def check(answer: str, passages: list[Passage], question: str,
     similarity = np.maximum(embed_sentences(texts) @ embed_evidence(evidence).T,
                             copied_shares(claims, evidence))
     for claim, row, repeats in zip(claims, similarity, repeated):
+        claim.repeats = repeats
         if not repeats:  # else unsupported: it answers nothing
             _support(claim, row, evidence, passages, question)
-    text = " ".join(_with_marker(c) for c in claims if c.n is not None)
+    return assemble(claims)
+
+
+def assemble(claims: list[Claim], keep=lambda claim: claim.n is not None) -> CheckedAnswer:
+    """The answer made of the claims `keep` accepts (by default the supported ones), with their
+    markers, and the sentence quoted for each passage they cite (the closest claim's quote)."""
+    kept = [c for c in claims if keep(c)]
     quotes: dict[int, Evidence] = {}
-    for claim in sorted((c for c in claims if c.n is not None), key=lambda c: -c.score):
+    for claim in sorted(kept, key=lambda c: -c.score):
         for n, quote in claim.quotes.items():
             quotes.setdefault(n, quote)
-    return CheckedAnswer(text, claims, quotes)
+    return CheckedAnswer(" ".join(_with_marker(c) for c in kept), claims, quotes)
 
 
 def _support(claim: Claim, row: np.ndarray, evidence: list[Evidence], passages: list[Passage],
@@ -199,6 +195,7 @@ def _support(claim: Claim, row: np.ndarray, evidence: list[Evidence], passages: 
     for j, e in enumerate(evidence):
         if e.n not in best or closeness(j) > closeness(best[e.n]):
             best[e.n] = j
+    claim.closest = sorted(((n, evidence[j].text, float(row[j])) for n, j in best.items()), key=lambda c: -c[2])
     holding = {}
     for n in best:
         missing = missing_facts(claim.sentence, passages[n - 1].text, question)

@@ -110,14 +110,19 @@ def _assistant(settings):
 
 
 def print_sources(answer, out=sys.stdout) -> None:
-    if answer.refused or not answer.citations:
+    """The verdict of each draft sentence, then the cited passages; with no answer, the closest."""
+    for v in answer.sentences:
+        print(printable(f"  verified [{v.n}]: {v.sentence}" if v.shown else f"  withheld ({v.verdict}): {v.sentence}"),
+              file=out)
+    shown = answer.closest if answer.refused else answer.citations
+    if not shown:
         return
-    print("\nSources:", file=out)
-    for c in answer.citations:
+    print("\nClosest passages (they do not answer it):" if answer.refused else "\nSources:", file=out)
+    for c in shown:
         print(printable(f"[{c.n}] {c.title} ({c.article_id}, characters {c.start}-{c.end})"), file=out)
         print(f"    {printable(c.text)}", file=out)
         if c.quote != c.text:
-            print(f"    supporting sentence: {printable(c.quote)}", file=out)
+            print(f"    {'nearest' if answer.refused else 'supporting'} sentence: {printable(c.quote)}", file=out)
 
 
 def _stream_to_terminal(assistant, question, history, top_k=None):
@@ -129,13 +134,15 @@ def _stream_to_terminal(assistant, question, history, top_k=None):
         if isinstance(piece, Answer):
             answer = piece
         else:
+            if not streamed:
+                print("(draft, being checked against the articles)", file=sys.stderr, flush=True)
             streamed.append(piece)
             print(printable(piece), end="", flush=True)
-    if not streamed:  # a plain refusal is not streamed
-        print(printable(answer.answer), end="")
     print()
-    if streamed and answer.answer != "".join(streamed).strip():
-        print(f"\nChecked answer: {printable(answer.answer)}")
+    if streamed:  # the draft is provisional: the verified answer follows it
+        print(f"\nVerified answer: {printable(answer.answer)}")
+    else:  # a plain refusal is not streamed
+        print(printable(answer.answer))
     print_sources(answer)
     return answer
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import re
 import statistics
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
 from rag.arabic import normalize
+from rag.lexical import stem
+from rag.verify import POLICIES, Policy, Signals
 
 
 @dataclass
@@ -48,17 +51,26 @@ def keywords_match(answer: str, any_of: list[list[str]]) -> bool:
 
 
 # A gold span counts as found when this share of its words is in the answer (after Arabic
-# normalization): a span of one to four words must be there whole, a longer one nearly so.
+# normalization and stemming): a span of one to four words must be there whole, a longer one nearly so.
 SPAN_RECALL_RIGHT = 0.8
+
+
+_THOUSANDS = re.compile(r"(?<=\d)[,،٬](?=\d{3}\b)")
+
+
+def _span_words(text: str) -> list[str]:
+    """Normalized, stemmed words (rag.lexical.stem: "primes" is "prime"), a
+    number's thousands separators dropped ("13,000" is one word, 13000)."""
+    return [stem(w) for w in normalize(_THOUSANDS.sub("", text)).split()]
 
 
 def span_scores(answer: str, gold: list[str]) -> tuple[float, float]:
     """(token recall, token F1) of the best-matching gold span against the answer, after Arabic
     normalization; citation markers are not words of the answer."""
-    words = [w for w in normalize(answer).split() if not w.isdigit() or f"[{w}]" not in answer]
+    words = [w for w in _span_words(answer) if not w.isdigit() or f"[{w}]" not in answer]
     best = (0.0, 0.0)
     for span in gold:
-        span_words = normalize(span).split()
+        span_words = _span_words(span)
         if not span_words or not words:
             continue
         remaining = list(words)
@@ -132,6 +144,7 @@ def summarize(questions: list[Question], results: list[dict]) -> dict:
         "precision": _mean(q.answerable and r["correct"] for q, r in shown),
         "coverage": _mean(r["correct"] for r in answerable),
         "answers_shown": len(shown),
+        "withheld": sum(bool(r.get("withheld")) for r in results),  # drafted, but nothing verified
         "span_recall": _mean(r["span_recall"] for r in answerable if "span_recall" in r),
         "span_f1": _mean(r["span_f1"] for r in answerable if "span_f1" in r),
         "hit@1": _mean(r["hit1"] for r in with_article),
@@ -144,12 +157,18 @@ def summarize(questions: list[Question], results: list[dict]) -> dict:
     }
     if first_tokens:
         summary["median_first_token_s"] = round(statistics.median(first_tokens), 3)
+    # The first verified token comes when the draft is finished and checked: the total.
+    for name, key in (("median_total_s", "total"), ("median_check_s", "check")):
+        values = [r["timings"][key] for r in results if r.get("timings", {}).get(key) is not None]
+        if values:
+            summary[name] = round(statistics.median(values), 3)
     return summary
 
 
 def run(questions: list[Question], answer: Callable[[Question], dict],
         on_result: Callable[[dict], None] | None = None) -> dict:
-    """Answer every question with `answer(question) -> ask --json dict`; return the summary."""
+    """Answer every question with `answer(question) -> ask --json dict`; return the summary,
+    with the precision-coverage curve where the answers carry the verifier's verdicts."""
     results = []
     for question in questions:
         result = answer(question)
@@ -157,4 +176,41 @@ def run(questions: list[Question], answer: Callable[[Question], dict],
         results.append(result)
         if on_result:
             on_result(result)
-    return summarize(questions, results)
+    summary = summarize(questions, results)
+    if any(r.get("sentences") for r in results):
+        summary["curve"] = curve(questions, results)
+    return summary
+
+
+def replay(result: dict, policy: Policy) -> dict:
+    """An `ask --json` result as another verifier policy would have left it: the same draft and
+    signals, other sentences shown (those the claim check found no support for stay withheld)."""
+    sentences = result.get("sentences") or []
+    if not sentences:  # refused before or by the LLM: no policy changes that
+        return result
+    kept = [s["sentence"] for s in sentences
+            if s.get("signals") and policy.verdict(Signals(**s["signals"])) == "shown"]
+    return {**result, "answer": " ".join(kept), "refused": not kept, "citations": []}
+
+
+def rescore(questions: list[Question], results: list[dict], policy: Policy | dict[str, Policy]) -> list[dict]:
+    """Each result replayed under `policy` (or the policy of its question's language) and scored again."""
+    replayed = [replay(r, policy[q.lang] if isinstance(policy, dict) else policy) for q, r in zip(questions, results)]
+    return [{**r, **score(q, r)} for q, r in zip(questions, replayed)]
+
+
+# Support thresholds the precision-coverage curve is drawn at.
+CURVE_THRESHOLDS = (0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8)
+
+
+def curve(questions: list[Question], results: list[dict], policies: dict[str, Policy] = POLICIES,
+          thresholds=CURVE_THRESHOLDS) -> list[dict]:
+    """Precision, coverage and refusal accuracy as the abstention threshold (the support a
+    sentence needs) moves, each language's other checks kept."""
+    points = []
+    for t in thresholds:
+        moved = {lang: replace(policy, support_min=t) for lang, policy in policies.items()}
+        s = summarize(questions, rescore(questions, results, moved))
+        points.append({"support_min": t, "precision": s["precision"], "coverage": s["coverage"],
+                       "refusal_accuracy": s["refusal_accuracy"], "answers_shown": s["answers_shown"]})
+    return points

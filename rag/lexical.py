@@ -31,7 +31,7 @@ _ARABIC = re.compile("[\u0621-\u064a]")
 _STEMMERS = {"ar": Stemmer.Stemmer("arabic"), "en": Stemmer.Stemmer("english")}
 
 
-def _stem(word: str) -> str:
+def stem(word: str) -> str:
     if _ARABIC.search(word):
         # The Arabic stemmer strips a final taa marbuta but not the ه it is folded to.
         if word.endswith("ه") and len(word) > 3:
@@ -42,7 +42,7 @@ def _stem(word: str) -> str:
 
 def terms(text: str) -> list[str]:
     """The BM25 terms of a text, in order."""
-    return [_stem(w) for w in normalize(text).split()
+    return [stem(w) for w in normalize(text).split()
             if w not in STOPWORDS and (len(w) > 1 or w.isdigit())]
 
 

@@ -28,6 +28,20 @@ _ARABIC = str.maketrans({
 })
 _ARABIC_PREFIXES = ("وال", "بال", "لل", "ال", "و", "ب", "ل")
 
+# Capitalized words that are not names, and words of titles and institutions, which an English
+# answer translates ("White House", "Islamic State") rather than transliterates, so spelling
+# cannot find them in an Arabic passage; day names likewise.
+NOT_NAMES = set("""The A An He She It They We I His Her Its Their This That These Those There Here
+According In On At By For From To Of With As But And Or So If When What Who Whom Whose Which Where Why
+How Also After Before During Yes No Not However Meanwhile Moreover Both Neither Either Mr Mrs Ms Dr
+Monday Tuesday Wednesday Thursday Friday Saturday Sunday
+White House State States United Nations Department Ministry Minister Foreign Affairs Secretary General
+President Prime Council Security Islamic Kingdom Republic Union European Arab League Army Forces Force
+Air Navy Defense Defence Interior Center Centre Information Committee Parliament Assembly Court Supreme
+National International Organization Agency News Press Office Government Administration Coalition Front
+Party Movement Crown Prince King Spokesman Spokeswoman Official Officials Sea Gulf East West North South
+Middle City Province Region University Bank Company Oil World Cup""".split())
+
 
 def _squeeze(skeleton: str) -> str:
     return re.sub(r"(.)\1+", r"\1", skeleton)

@@ -27,6 +27,12 @@ def refusal(lang: str) -> str:
     return template(f"refusal_{lang}.txt")
 
 
+def withheld(lang: str) -> str:
+    """What is said instead of an answer the LLM wrote but the verifier did not confirm; the
+    closest passages are shown with it."""
+    return template(f"withheld_{lang}.txt")
+
+
 def answer_start(lang: str) -> str:
     """Words a second try at an answer begins with, after the model refused on strong evidence."""
     return template(f"answer_start_{lang}.txt")

@@ -22,6 +22,17 @@ def test_arabic_question_gets_a_grounded_cited_answer(assistant):
     assert any(word in answer.answer for word in ("منفتح", "مغلقة", "توسيع", "انضمام"))
 
 
+def test_an_answer_that_inverts_the_article_is_withheld_with_the_passage_that_says_so(assistant):
+    # The 1.5B model answers "Yes, Kerry and Putin discussed direct military cooperation [1]";
+    # the article says they did not raise it.
+    answer = assistant.ask("Did Kerry and Putin discuss direct military cooperation in Syria?")
+    assert answer.draft and not answer.answer.startswith("Yes"), answer.answer
+    if answer.refused:
+        assert answer.withheld and any("لم يتطرق" in c.quote for c in answer.closest)
+    else:  # a faithful answer, if the model writes one, says it was not discussed
+        assert "not" in answer.answer and all(v.signals.polarity for v in answer.sentences if v.shown)
+
+
 def test_english_question_over_arabic_articles(assistant):
     answer = assistant.ask("Who did John Kerry intend to meet on Wednesday?")
     assert not answer.refused and answer.lang == "en"
@@ -83,8 +94,13 @@ def test_cli_ask_json_prints_one_json_object(seed_index):
     lines = result.stdout.strip().splitlines()
     assert len(lines) == 1
     data = json.loads(lines[0])
-    assert {"answer", "refused", "citations", "retrieved", "timings"} <= set(data)
+    assert {"answer", "refused", "citations", "retrieved", "timings", "draft", "sentences", "withheld",
+            "closest"} <= set(data)
     assert set(data["citations"][0]) >= {"n", "article_id", "title", "text", "start", "end"}
+    # each shown sentence carries its verdict and its quote
+    shown = [v for v in data["sentences"] if v["verdict"] == "shown"]
+    assert shown and all(v["quote"] and v["signals"]["support"] >= 0.35 for v in shown)
+    assert all(any(c["n"] == v["n"] and v["quote"] in c["text"] for c in data["citations"]) for v in shown)
     assert set(data["retrieved"][0]) == {"article_id", "chunk_id", "score"}
     assert {"retrieval", "first_token", "total"} <= set(data["timings"])
     article = (REPO_ROOT / "seeds" / f"{data['citations'][0]['article_id']}.txt").read_text(encoding="utf-8")
@@ -101,7 +117,9 @@ def test_cli_reports_a_missing_index_without_traceback(tmp_path):
 
 
 def test_cli_chat_answers_a_follow_up_in_the_terminal(seed_index):
-    turns = "من هو المتحدث باسم الكرملين؟\nوماذا قال عن عزلة روسيا؟\n/quit\n"
+    # (Asked first, "من هو المتحدث باسم الكرملين؟" gets "المتحدث باسم الكرملين هو المتحدث باسم
+    # الكرملين [1]" from the 1.5B model, which the verifier withholds as a restatement.)
+    turns = "ماذا قال بيسكوف عن مركز المعلومات في بغداد؟\nوماذا قال عن عزلة روسيا؟\n/quit\n"
     result = subprocess.run([sys.executable, "-m", "rag.cli", "chat", "--index", str(seed_index.index_dir)],
                             input=turns, capture_output=True, text=True, cwd=REPO_ROOT, timeout=600)
     assert result.returncode == 0, result.stderr
@@ -149,7 +167,8 @@ def test_claim_check_drops_unsupported_sentences_and_refuses_when_nothing_is_lef
     assert "1998" not in answer.answer and "Annan" not in answer.answer and answer.answer.startswith("Peskov")
     assert (answer.supported, answer.unsupported) == (1, 1)
     invented, _ = _checked(assistant, question, "Brent crude cost $71.00 a barrel in 2014 [2].")
-    assert invented.refused and invented.answer == "The articles do not say." and not invented.citations
+    assert invented.refused and invented.withheld and not invented.citations
+    assert invented.answer == "The articles do not state this directly." and invented.closest
 
 
 def test_claim_check_finds_a_short_claim_inside_a_long_sentence(assistant):

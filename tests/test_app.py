@@ -23,13 +23,14 @@ def test_chat_api_returns_a_cited_answer_and_its_sources(app_server, question, a
     assert "<mark>" in sources
 
 
-def test_chat_api_refuses_plainly_without_sources(app_server):
+def test_chat_api_refuses_plainly_and_shows_the_closest_passages(app_server):
     from gradio_client import Client
 
     answer, sources = Client(app_server[0], verbose=False).predict("Who won the 2014 football World Cup?", 3, False,
                                                             api_name="/chat")
     assert answer == "The articles do not say."
-    assert 'class="refused"' in sources and "src-" not in sources
+    # no answer, but the closest passages to read, their sentence nearest the question marked
+    assert 'class="refused"' in sources and "closest passages" in sources and "<mark>" in sources
 
 
 @pytest.mark.parametrize("question, says", [("   ", "empty"), ("a\x07b", "control characters"),

@@ -1,12 +1,16 @@
 """The UI's own logic without a server: Gradio's message shapes, answers rendered as text, the
-login throttle, which hosts are served."""
+draft marked provisional and the verifier's verdicts shown, the login throttle, which hosts are
+served."""
 
 import asyncio
 
 import pytest
 
 import app
-from rag.chat import MAX_QUESTION_CHARS, trim_history
+from rag.chat import MAX_QUESTION_CHARS, Answer, trim_history
+from rag.prompts import refusal, withheld
+from rag.types import Citation
+from rag.verify import Signals, Verdict
 from rag.guard import LoginThrottle, host_name, parse_login
 
 
@@ -68,3 +72,50 @@ def test_hosts_served():
     assert app.allowed_hosts("127.0.0.1") == {"127.0.0.1", "localhost", "::1"}
     assert "news.example" in app.allowed_hosts("news.example")
     assert app.allowed_hosts("0.0.0.0") is None
+
+
+class _Streaming:
+    """An assistant stand-in whose stream is given: draft pieces, then the checked Answer."""
+
+    def __init__(self, pieces):
+        self.pieces = pieces
+
+    def stream(self, question, history, top_k):
+        yield from self.pieces
+
+
+def _citation(n: int, text: str, quote: str) -> Citation:
+    start = text.index(quote)
+    return Citation(n, "000_x", "headline", text, 0, len(text), quote, start, start + len(quote))
+
+
+def test_the_streamed_draft_is_marked_provisional_and_the_final_message_is_only_the_verified():
+    passage = "Kerry will meet Lavrov on Wednesday. The talks were frank."
+    verified = Verdict("Kerry will meet Lavrov on Wednesday.", "shown", 1, "Kerry will meet Lavrov on Wednesday.",
+                       Signals(support=0.8, subject=1.0))
+    dropped = Verdict("They agreed on everything.", "negation differs from the passage", 1, "The talks were frank.",
+                      Signals(support=0.5, subject=1.0, polarity=False))
+    answer = Answer("Who will Kerry meet?", "en", "Kerry will meet Lavrov on Wednesday [1].", refused=False,
+                    citations=[_citation(1, passage, "Kerry will meet Lavrov on Wednesday.")],
+                    sentences=[verified, dropped])
+    shown = list(app.responder(_Streaming(["Kerry will meet ", "Lavrov. They agreed on everything.", answer]))(
+        "Who will Kerry meet?", [], 3, False))
+    drafts, (final, sources) = shown[:-1], shown[-1]
+    assert drafts and all(text.startswith(app.DRAFT) and sources == "" for text, sources in drafts)
+    assert final == "Kerry will meet Lavrov on Wednesday [1]." and "agreed" not in final
+    assert "✓ verified [1]" in sources and "✗ withheld (negation differs from the passage)" in sources
+    assert "They agreed" not in sources  # a withheld sentence is never shown as an answer
+    assert "<mark>Kerry will meet Lavrov on Wednesday.</mark>" in sources
+
+
+def test_with_no_verified_sentence_the_closest_passages_are_shown_their_best_sentence_marked():
+    passage = "The Kremlin said Putin and Kerry did not discuss direct military cooperation."
+    answer = Answer("Did they discuss military cooperation?", "en", withheld("en"), refused=True, withheld=True,
+                    closest=[_citation(1, passage, passage)],
+                    sentences=[Verdict("Yes, they discussed it.", "negation differs from the passage", 1, passage)])
+    sources = app.sources_html(answer)
+    assert "do not confirm" in sources and f"<mark>{passage}</mark>" in sources
+    assert "✗ withheld (negation differs from the passage)" in sources
+    gated = Answer("Who won the World Cup?", "en", refusal("en"), refused=True, gated=True,
+                   closest=[_citation(1, passage, passage)])
+    assert "Nothing in the articles answers" in app.sources_html(gated) and "<mark>" in app.sources_html(gated)

@@ -1,8 +1,9 @@
-"""The in-process llama.cpp backend with the real model: the prompt prefix kept per language, and
-prompts fitted to its context."""
+"""The in-process llama.cpp backend with the real model: the prompt prefix kept per language,
+prompts fitted to its context, token log-probabilities."""
 
 from rag.prompts import build_messages, fixed_messages
 from rag.types import Passage
+from rag.verify import word_logprobs
 
 PASSAGE = Passage(article_id="a", title="الكرملين", start=0, end=60, score=0.6,
                   text="قال المتحدث باسم الكرملين دميتري بيسكوف إن عزل روسيا يضر بتسوية الأزمة السورية.")
@@ -47,3 +48,16 @@ def test_a_prompt_is_fitted_to_the_context_or_refused_with_a_clear_message(assis
     assert len(left) < len(history)  # … after the oldest turns
     with pytest.raises(QuestionError, match="context"):
         assistant._fit("What did Peskov say?", Retrieval([], [huge, huge]), "en", [])
+
+
+def test_each_generated_token_comes_with_its_log_probability(assistant):
+    llm = assistant.llm
+    arabic = answer(llm, "ماذا قال بيسكوف عن عزل روسيا؟", "ar")
+    tokens = llm.last_stats["logprobs"]
+    # the token texts make the answer (Arabic letters split over tokens included), each a
+    # log-probability; greedy decoding takes the likeliest token, so none is far under zero
+    assert "".join(text for text, _ in tokens).strip().startswith(arabic.strip())
+    assert all(lp <= 0 for _, lp in tokens) and min(lp for _, lp in tokens) > -20
+    assert any(lp < -0.01 for _, lp in tokens) and max(lp for _, lp in tokens) > -0.05
+    words = word_logprobs(tokens)
+    assert words and any("بيسكوف" in w or "عزل" in w for w in words)

@@ -4,6 +4,7 @@ again when a question in the other language came in between)."""
 
 from __future__ import annotations
 
+import codecs
 import ctypes
 import time
 from collections import OrderedDict
@@ -74,9 +75,11 @@ class LlamaCpp:
         if len(prompt) >= self.llm.n_ctx():
             raise LLMError(f"the prompt takes {len(prompt)} tokens, more than the model's context "
                                  f"of {self.llm.n_ctx()}")
+        chosen: list[tuple[int, float]] = []
         parts = self.llm.create_completion(
             prompt=prompt, stream=True, temperature=0.0, top_k=1, max_tokens=max_tokens,
-            repeat_penalty=1.0, stop=formatted.stop, stopping_criteria=formatted.stopping_criteria)
+            repeat_penalty=1.0, stop=formatted.stop, stopping_criteria=formatted.stopping_criteria,
+            logits_processor=[_Chosen(chosen)])
         if start:
             yield start
         first = None
@@ -87,11 +90,16 @@ class LlamaCpp:
                 yield text
         ended = time.perf_counter()
         first = first or ended
-        # No per-token log-probabilities here: llama-cpp-python returns them only with
-        # logits_all, which keeps n_ctx x n_vocab floats (2.5 GB at 4096 x 151,936).
         self.last_stats = {"prompt_tokens": len(prompt), "reused_tokens": reused,
                            "generated_tokens": max(0, self.llm.n_tokens - len(prompt)),
-                           "prompt_s": first - started, "generation_s": ended - first, "logprobs": None}
+                           "prompt_s": first - started, "generation_s": ended - first,
+                           "logprobs": self._texts(chosen)}
+
+    def _texts(self, chosen: list[tuple[int, float]]) -> list[tuple[str, float]]:
+        """(token text, log-probability) pairs; a character split over tokens (Arabic letters are
+        two bytes) goes to the token that completes it."""
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        return [(decoder.decode(self.llm.detokenize([token])), lp) for token, lp in chosen]
 
     def prepare(self, fixed: list[dict]) -> None:
         """Compute and keep the state of a fixed prefix ahead of the first question that uses it."""
@@ -146,3 +154,20 @@ class LlamaCpp:
         self._prefix_states[prefix] = ctypes.string_at(buffer, written)
         while len(self._prefix_states) > PREFIX_STATES:
             self._prefix_states.popitem(last=False)
+
+
+class _Chosen:
+    """A logits processor that changes nothing and notes, at each step, the token greedy decoding
+    takes and its log-probability under the model. llama-cpp-python's own `logprobs` needs
+    logits_all, which keeps n_ctx x n_vocab floats (2.5 GB at 4096 x 151,936); this costs a
+    softmax over the vocabulary a token (under a millisecond)."""
+
+    def __init__(self, chosen: list[tuple[int, float]]):
+        self.chosen = chosen
+
+    def __call__(self, input_ids, scores):
+        import numpy as np
+
+        best = int(np.argmax(scores))
+        self.chosen.append((best, -float(np.log(np.exp(scores - scores[best]).sum()))))
+        return scores

@@ -1,0 +1,314 @@
+"""The verifier: for each answer sentence the claim check kept, signals that say whether it is in
+the articles *and* answers the question, and the policy that decides from them whether it is
+shown or withheld.
+
+Signals (each measured alone and together on the dev sets: bench/calibrate.py, BENCHMARKS.md):
+- support: the claim check's similarity to its best passage sentence (rag.claims);
+- subject: the share of the question's subject found in the supporting passage itself, not just
+  somewhere: its names and numbers (names matched across scripts, rag.names) and, for a question
+  in the passage's own script, its content words;
+- polarity: whether the answer sentence and the quote that supports it agree on negation
+  ("did not", "لم") near the words they share;
+- restates: the sentence says nothing the question did not ("A and B met in recent days" for
+  "how many times did A and B meet?");
+- slot: the asked slot is filled (a number for "how many", a date, day or year for "when");
+- logprob: the LLM's lowest token log-probability over the words it added (names, numbers,
+  anything not in the question), where the engine returns them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+
+from rag.arabic import language, normalize
+from rag.lexical import STOPWORDS, terms
+from rag.names import NOT_NAMES, name_in
+
+# Negators, after rag.arabic.normalize; an Arabic one may carry و or ف in front.
+_NEGATORS_AR = set(normalize("لم لن لا ليس ليست ليسوا لسنا لست غير عدم دون بدون نفى نفت ينفي تنفي نفي").split())
+_NEGATORS_EN = {"not", "no", "never", "none", "nobody", "nothing", "neither", "nor", "without",
+                "cannot", "denied", "denies", "deny"}
+# "But", "rather": after a negator, what follows them is affirmed ("ليس مؤسسة مغلقة بل مجموعة منفتحة").
+_CONTRAST = set(normalize("بل لكن ولكن وإنما إنما but rather instead").split())
+# Words after a negator in which a word shared with the other sentence counts as negated.
+NEGATION_SCOPE = 4
+# Another passage's sentence at most this much less similar to an answer sentence than its quote
+# is checked for negation too.
+RIVAL_MARGIN = 0.1
+
+_NUMBER_WORDS = set(normalize("""one two three four five six seven eight nine ten eleven twelve
+    twenty thirty forty fifty hundred hundreds thousand thousands million millions billion
+    billions dozen dozens percent half once twice
+    واحد واحدة اثنان اثنين اثنتين ثلاث ثلاثة أربع أربعة خمس خمسة ست ستة سبع سبعة ثمان ثمانية تسع
+    تسعة عشر عشرة عشرين ثلاثين أربعين خمسين مئة مائة مئات ألف آلاف مليون ملايين مليار مليارات
+    نصف مرة مرتين مرات بالمئة بالمائة""").split())
+_TIME_WORDS = set(normalize("""january february march april may june july august september october
+    november december monday tuesday wednesday thursday friday saturday sunday today yesterday
+    tomorrow century centuries year years decade decades month week morning evening night ago
+    يناير فبراير مارس أبريل ابريل مايو يونيو يوليو أغسطس اغسطس سبتمبر أكتوبر اكتوبر نوفمبر ديسمبر
+    كانون شباط آذار نيسان أيار حزيران تموز آب أيلول تشرين محرم صفر ربيع جمادى رجب شعبان رمضان شوال
+    القعدة الحجة الاثنين الثلاثاء الأربعاء الخميس الجمعة السبت الأحد اليوم أمس غدا القرن قرن عام
+    العام سنة السنة عاما أعوام شهر الشهر أسبوع الأسبوع صباح مساء ليلة منذ""").split())
+# Question openings that ask for a number or a time; matched on normalized text.
+_ASKS_NUMBER = re.compile(r"^(?:how (?:many|much|long|far|old|big|large|tall)|what (?:percentage|percent|"
+                          r"number|proportion|share)|كم|ما (?:عدد|نسبه|مقدار)|(?:ما|ماذا) هو عدد)\b")
+_ASKS_TIME = re.compile(r"^(?:when|(?:in |during )?(?:what|which) (?:year|years|month|day|date|"
+                        r"century|decade|period|time)|متي|(?:في )?(?:اي|أي) (?:عام|سنه|شهر|يوم|قرن|"
+                        r"تاريخ|وقت|فتره)|ما (?:تاريخ|العام|السنه))\b")
+_LATIN_NAME = re.compile(r"\b(?:[A-Z][a-z]+(?:-[A-Z]?[a-z]+)*|[A-Z]{2,})\b")
+_DIGITS = re.compile(r"\d+")
+# Capitalized words of a question that are not its subject: question words, and words an
+# English question translates rather than transliterates (they cannot be matched by spelling).
+_NOT_SUBJECT = set("""What Which Who Whom Whose When Where Why How Did Does Do Is Are Was Were Has Have
+Had Can Could Will Would Should In On At By For From To Of With As The A An According After Before
+During Besides Other Along Apart Name Give Besides""".split())
+# Framing words an answer may add without saying anything new.
+_FRAMING = set(terms("said say says told according sources source articles article passage "
+                     "yes no قال قالت أضاف وأضاف بحسب المصادر وفقا نعم"))
+
+
+@dataclass
+class Signals:
+    support: float
+    subject: float  # 1.0 when the question names nothing to look for
+    subject_missing: list[str] = field(default_factory=list)
+    subject_in_quote: float = 1.0  # the same share in the quoted sentence alone
+    polarity: bool = True  # the answer and its quote agree on negation
+    restates: bool = False
+    slot: bool = True  # the asked number or time is there (True when neither is asked)
+    logprob: float | None = None
+
+    def to_json(self) -> dict:
+        return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in asdict(self).items()}
+
+
+def subject_terms(question: str) -> tuple[list[str], list[str]]:
+    """(names and numbers, content terms) of a question: the first are looked for in any script,
+    the second (lexical.terms) only in a passage of the question's script. A name is a run of
+    capitalized words ("John Kerry"), less question words and words a translation would not
+    spell alike (rag.names.NOT_NAMES: titles, institutions, days)."""
+    names, run = [], []
+    for word in re.findall(r"[\w'-]+|[^\w\s]", question):
+        if _LATIN_NAME.fullmatch(word) and word not in _NOT_SUBJECT and word not in NOT_NAMES:
+            run.append(word)
+            continue
+        if run:
+            names.append(" ".join(run))
+        run = []
+    if run:
+        names.append(" ".join(run))
+    numbers = list(dict.fromkeys(_DIGITS.findall(normalize(question))))
+    content = []
+    if language(question) == "ar":  # its words less function words, with or without و/ف ("وماذا")
+        content = [t for t in dict.fromkeys(terms(" ".join(
+            w for w in normalize(question).split() if not (w[:1] in "وف" and w[1:] in STOPWORDS))))
+            if not t.isdigit()]
+    return list(dict.fromkeys(names)) + numbers, content
+
+
+def subject_share(question: str, passage: str) -> tuple[float, list[str]]:
+    """The share of the question's subject (subject_terms) found in the passage, and what is not.
+    A name counts as found when one of its words is (an article names "Kerry" where the question
+    says "John Kerry")."""
+    names, content = subject_terms(question)
+    if language(passage) != language(question):
+        content = []
+    if not names and not content:
+        return 1.0, []
+    passage_terms = set(terms(passage))
+    digits = set(_DIGITS.findall(normalize(passage)))
+    missing = [w for w in names if not (w in digits if w.isdigit() else any(name_in(p, passage) for p in w.split()))]
+    missing += [t for t in content if t not in passage_terms]
+    return 1 - len(missing) / (len(names) + len(content)), missing
+
+
+def _is_negator(word: str) -> bool:
+    return word in _NEGATORS_EN or word in _NEGATORS_AR or (
+        len(word) > 2 and word[0] in "وف" and word[1:] in _NEGATORS_AR)
+
+
+def _words(text: str) -> list[str]:
+    return normalize(re.sub(r"n't\b", " not", text, flags=re.IGNORECASE)).split()
+
+
+def negated(text: str, near: set[str] | None = None) -> bool:
+    """Whether `text` is negated: a negator at all, or (given `near`, terms the text shares with
+    another) a negator followed within NEGATION_SCOPE words by one of them: what it negates is
+    what comes after it ("لم يناقشا التعاون"), so "موضوع عزلة روسيا غير واقعي" does not negate
+    "عزل روسيا مضر" of the same sentence. Across languages (`near` None) a negator followed by
+    a "but" does not count: "not closed but open" is said by "it is open" as well."""
+    words = _words(text)
+    scopes = []  # the words each negator negates: up to NEGATION_SCOPE, or to a "but"
+    for i, w in enumerate(words):
+        if _is_negator(w):
+            end = min(i + 1 + NEGATION_SCOPE, len(words))
+            contrast = next((j for j in range(i + 1, len(words)) if words[j] in _CONTRAST), None)
+            if contrast is not None and near is None:
+                continue  # "not X but Y": which half another language's sentence says is unknown
+            scopes.append(words[i + 1:min(end, contrast if contrast is not None else end)])
+    if not scopes or not near:
+        return bool(scopes)
+    return any(set(terms(w)) & near for scope in scopes for w in scope)
+
+
+def polarity_agrees(sentence: str, quote: str) -> bool:
+    """Whether the answer sentence and its quote agree on negation. Both in one language, the
+    negators of each count before the words they share (see `negated`); across languages,
+    anywhere in the sentence (the quote is one sentence, or a 12-word window of a long one)."""
+    shared = set(terms(sentence)) & set(terms(quote)) if language(sentence) == language(quote) else None
+    return negated(sentence, shared) == negated(quote, shared)
+
+
+# English past forms the stemmer leaves apart from the question's verb ("met" / "meet").
+_PAST = {terms(past)[0]: terms(present)[0] for past, present in (pair.split(":") for pair in """met:meet
+    held:hold made:make took:take gave:give told:tell began:begin won:win led:lead found:find
+    became:become came:come saw:see spoke:speak wrote:write knew:know thought:think
+    brought:bring left:leave sent:send paid:pay fought:fight built:build went:go""".split())
+    if terms(past) and terms(present)}
+
+
+def _terms(text: str) -> set[str]:
+    return {_PAST.get(t, t) for t in terms(text)}
+
+
+def restates(sentence: str, question: str) -> bool:
+    """True for a sentence that adds nothing to the question but framing."""
+    return not _terms(sentence) - _FRAMING - _terms(question)
+
+
+def _bare(word: str) -> str:
+    """An Arabic word without a leading و, ب, ل or ف (وفي يناير, بيناير)."""
+    return word[1:] if len(word) > 3 and word[0] in "وبلف" and not word.isascii() else word
+
+
+def slot_filled(sentence: str, question: str) -> bool:
+    """False when the question asks for a number or a time and the sentence gives none that the
+    question did not already hold."""
+    asked = normalize(question)
+    known = set(asked.split())
+    new = [w for w in normalize(sentence).split() if w not in known]
+    has_number = any(_DIGITS.search(w) or w in _NUMBER_WORDS or _bare(w) in _NUMBER_WORDS for w in new)
+    if _ASKS_NUMBER.search(asked):
+        return has_number
+    if _ASKS_TIME.search(asked):
+        return has_number or any(w in _TIME_WORDS or _bare(w) in _TIME_WORDS for w in new)
+    return True
+
+
+def added_words_logprob(sentence: str, question: str, word_logprobs: dict[str, float] | None) -> float | None:
+    """The lowest log-probability the LLM gave a word of the sentence that the question does not
+    hold (its names, numbers and the rest of what it adds); None without log-probabilities."""
+    if not word_logprobs:
+        return None
+    known = set(normalize(question).split()) | STOPWORDS
+    values = [word_logprobs[w] for w in normalize(sentence).split() if w not in known and w in word_logprobs]
+    return min(values) if values else 0.0
+
+
+def word_logprobs(tokens: list[tuple[str, float]] | None) -> dict[str, float] | None:
+    """Each normalized word of a generated text -> the lowest log-probability of the tokens it is
+    made of (over all its occurrences), from (token text, log-probability) pairs."""
+    if not tokens:
+        return None
+    text, owners = "", []
+    tokens = [(piece or "", lp if lp is not None else 0.0) for piece, lp in tokens]
+    for i, (piece, _) in enumerate(tokens):
+        text += piece
+        owners.extend([i] * len(piece))
+    result: dict[str, float] = {}
+    for match in re.finditer(r"\S+", text):
+        lp = min(tokens[i][1] for i in set(owners[match.start():match.end()]))
+        for word in normalize(match.group()).split():
+            result[word] = min(lp, result.get(word, 0.0))
+    return result
+
+
+@dataclass(frozen=True)
+class Policy:
+    """What a sentence needs to be shown; None (or False) switches a check off. The thresholds
+    were calibrated on the dev parts of the XQuAD sets and on the seed set (bench/calibrate.py);
+    POLICIES holds each language's."""
+    support_min: float = 0.35
+    subject_min: float | None = 0.5
+    quote_subject_min: float | None = None
+    polarity: bool = True
+    restatement: bool = True
+    slot: bool = True
+    logprob_min: float | None = None
+
+    def verdict(self, signals: Signals) -> str:
+        """"shown", or the reason it is withheld."""
+        if signals.support < self.support_min:
+            return "weak support"
+        if self.subject_min is not None and signals.subject < self.subject_min:
+            return "subject not in the passage"
+        if self.quote_subject_min is not None and signals.subject_in_quote < self.quote_subject_min:
+            return "subject not in the quoted sentence"
+        if self.polarity and not signals.polarity:
+            return "negation differs from the passage"
+        if self.restatement and signals.restates:
+            return "restates the question"
+        if self.slot and not signals.slot:
+            return "does not give what is asked"
+        if self.logprob_min is not None and signals.logprob is not None and signals.logprob < self.logprob_min:
+            return "the model was unsure of it"
+        return "shown"
+
+
+# Each language's policy, calibrated on the dev parts (BENCHMARKS.md, "What the verifier shows
+# and withholds"): an English answer translates Arabic passages, and the words it is least sure
+# of are where it goes wrong (names, terms), so there the LLM's probability counts too.
+POLICIES = {"ar": Policy(), "en": Policy(logprob_min=-1.25)}
+
+
+def signals(sentence: str, question: str, support: float, passage: str, quote: str,
+            word_lps: dict[str, float] | None = None, rivals: list[tuple[str, float]] = ()) -> Signals:
+    """`rivals`: other passages' sentences nearest the answer sentence, with their similarity;
+    for an affirmative sentence, one nearly as close as the quote that is negated makes the
+    polarity fail too
+    ("Yes, they discussed it" supported by a sentence on the talks' tone, next to one that says
+    they did not discuss it)."""
+    share, missing = subject_share(question, passage)
+    in_quote, _ = subject_share(question, quote)
+    polarity = polarity_agrees(sentence, quote) and (negated(sentence) or all(
+        polarity_agrees(sentence, text) for text, score in rivals if score >= support - RIVAL_MARGIN))
+    return Signals(support=support, subject=share, subject_missing=missing, subject_in_quote=in_quote,
+                   polarity=polarity,
+                   restates=restates(sentence, question), slot=slot_filled(sentence, question),
+                   logprob=added_words_logprob(sentence, question, word_lps))
+
+
+@dataclass
+class Verdict:
+    """What the verifier said of one answer sentence; shown to the user beside the answer."""
+    sentence: str  # markers removed
+    verdict: str  # "shown", or why it is withheld
+    n: int | None = None  # the passage that supports it
+    quote: str = ""  # that passage's sentence closest to it
+    signals: Signals | None = None
+    rivals: list[tuple[str, float]] = field(default_factory=list)  # other passages' nearest sentences
+
+    @property
+    def shown(self) -> bool:
+        return self.verdict == "shown"
+
+
+def judge(claims, passages, question: str, policy: Policy,
+          word_lps: dict[str, float] | None = None) -> list[Verdict]:
+    """A Verdict for each claim of the claim check (rag.claims.Claim), in order."""
+    verdicts = []
+    for claim in claims:
+        if claim.repeats:
+            verdicts.append(Verdict(claim.sentence, "only repeats the conversation"))
+        elif claim.n is None:
+            why = "not in the passages" + (f" ({', '.join(claim.missing)} missing)" if claim.missing else "")
+            verdicts.append(Verdict(claim.sentence, why))
+        else:
+            quote = claim.quotes[claim.n].text
+            rivals = [(text, round(score, 4)) for n, text, score in claim.closest if n != claim.n]
+            found = signals(claim.sentence, question, claim.score, passages[claim.n - 1].text, quote,
+                            word_lps, rivals)
+            verdicts.append(Verdict(claim.sentence, policy.verdict(found), claim.n, quote, found, rivals))
+    return verdicts
+

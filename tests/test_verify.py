@@ -1,0 +1,118 @@
+"""The verifier's signals on constructed cases (rag.verify): negation, an absent subject, a
+restated question, an unfilled slot, the LLM's token probabilities, and the policy over them.
+No models."""
+
+from rag.evaluate import Question, curve, replay, score
+from rag.verify import (Policy, Signals, added_words_logprob, negated, polarity_agrees, restates,
+                        slot_filled, subject_share, word_logprobs)
+
+NOT_DISCUSSED = "وقال لافروف إن الجانبين لم يناقشا التعاون العسكري المباشر"
+DISCUSSED = "وقال لافروف إن الجانبين ناقشا التعاون العسكري المباشر"
+
+
+def test_negation_is_seen_in_both_languages_with_contractions():
+    assert negated(NOT_DISCUSSED) and not negated(DISCUSSED)
+    assert negated("They didn't discuss it.") and negated("Moscow denied the report.")
+    assert negated("ولا يوجد أي اتفاق") and negated("ليس هناك اتفاق")
+    assert not negated("They discussed military cooperation.")
+
+
+def test_polarity_inverted_against_the_quote_is_caught_and_agreement_is_not():
+    assert not polarity_agrees("Yes, both sides discussed direct military cooperation.", NOT_DISCUSSED)
+    assert polarity_agrees("The two sides did not discuss direct military cooperation.", NOT_DISCUSSED)
+    assert polarity_agrees("ناقش الجانبان التعاون العسكري المباشر", DISCUSSED)
+    assert not polarity_agrees("ناقش الجانبان التعاون العسكري المباشر", NOT_DISCUSSED)
+
+
+def test_not_x_but_y_and_a_negated_adjective_elsewhere_do_not_invert_an_affirmative_answer():
+    open_to_all = "وقال بيسكوف إن هذا المركز ليس مؤسسة مغلقة بل مجموعة منفتحة للجميع"
+    assert polarity_agrees("Peskov said the center is open to everyone.", open_to_all)
+    assert polarity_agrees("قال بيسكوف إن المركز مجموعة منفتحة للجميع", open_to_all)
+    assert polarity_agrees("قال بيسكوف إن المركز ليس مؤسسة مغلقة بل مجموعة منفتحة للجميع", open_to_all)
+    assert not polarity_agrees("قال بيسكوف إن المركز مؤسسة مغلقة", open_to_all)
+    isolation = 'كما قال بيسكوف موضوع "عزلة روسيا" غير واقعي ويخالف المنطق لأن عزل روسيا مضر لتسوية الأزمة'
+    assert polarity_agrees("قال بيسكوف إن عزل روسيا مضر لتسوية الأزمة", isolation)
+    assert not polarity_agrees("قال بيسكوف إن موضوع عزلة روسيا واقعي", isolation)
+
+
+def test_a_negation_far_from_the_shared_words_does_not_count_in_one_language():
+    quote = ("The minister said the talks in Vienna covered the oil price at length, "
+             "and added that he had no plans to travel to Paris next week.")
+    assert polarity_agrees("The talks in Vienna covered the oil price.", quote)
+
+
+def test_a_subject_the_passage_does_not_hold_is_missing_across_scripts():
+    passage = "قال المتحدث باسم الكرملين دميتري بيسكوف إن موسكو مستعدة للتعاون"
+    share, missing = subject_share("What did Peskov say about cooperation?", passage)
+    assert share == 1.0 and missing == []
+    share, missing = subject_share("What did Merkel say about cooperation?", passage)
+    assert share == 0.0 and missing == ["Merkel"]
+    share, missing = subject_share("ماذا قالت ميركل عن التعاون؟", passage)
+    assert 0 < share < 1 and any("ميركل" in m or "مركل" in m for m in missing)
+    assert subject_share("What happened in 1990?", "وقع الحادث عام 1991")[0] == 0.0
+    assert subject_share("what was said?", passage)[0] == 1.0  # nothing named: nothing to miss
+
+
+def test_a_restated_question_answers_nothing():
+    question = "How many times did Kerry and Lavrov meet?"
+    assert restates("Kerry and Lavrov met.", question)
+    assert restates("According to the sources, Kerry and Lavrov met.", question)
+    assert not restates("Kerry and Lavrov met three times in recent days.", question)
+
+
+def test_the_asked_slot_must_be_filled():
+    assert not slot_filled("Kerry and Lavrov met in recent days, counting the Wednesday meeting.",
+                           "How many times did Kerry and Lavrov meet?")
+    assert slot_filled("They met three times.", "How many times did they meet?")
+    assert slot_filled("They met 3 times.", "كم مرة التقيا؟")
+    assert not slot_filled("التقى الوزيران لبحث الأزمة", "متى التقى الوزيران؟")
+    assert slot_filled("التقى الوزيران يوم الأربعاء", "متى التقى الوزيران؟")
+    assert slot_filled("They met in September 2015.", "When did they meet?")
+    assert not slot_filled("The meeting was in 2015.", "How many people attended the meeting in 2015?")
+    assert slot_filled("Peskov spoke.", "Who spoke?")  # who/where: only restatement is checked
+
+
+def test_token_probabilities_map_to_the_words_the_model_added():
+    tokens = [("Kerry", -0.1), (" will", -0.05), (" meet", -0.2), (" Lav", -3.5), ("rov", -0.01),
+              (" on", -0.1), (" Wednesday", -0.3), (".", -0.01)]
+    words = word_logprobs(tokens)
+    assert words["lavrov"] == -3.5 and words["kerry"] == -0.1
+    assert added_words_logprob("Kerry will meet Lavrov on Wednesday.", "Who will Kerry meet?", words) == -3.5
+    assert added_words_logprob("Kerry will meet.", "Who will Kerry meet?", words) == 0.0
+    assert added_words_logprob("Kerry will meet Lavrov.", "Who?", None) is None
+    arabic = "لافروف".encode()
+    # an Arabic letter split over two tokens belongs to the token that completes it
+    assert word_logprobs([(arabic[:3].decode(errors="ignore"), -0.2), (arabic[3:].decode(errors="ignore"), -1.0)])
+
+
+def test_the_policy_withholds_for_each_failed_signal_and_none_switches_it_off():
+    good = Signals(support=0.7, subject=1.0)
+    policy = Policy(logprob_min=-3.0)
+    assert policy.verdict(good) == "shown"
+    assert policy.verdict(Signals(support=0.3, subject=1.0)) == "weak support"
+    assert policy.verdict(Signals(support=0.7, subject=0.0)) == "subject not in the passage"
+    assert policy.verdict(Signals(support=0.7, subject=1.0, polarity=False)) == "negation differs from the passage"
+    assert policy.verdict(Signals(support=0.7, subject=1.0, restates=True)) == "restates the question"
+    assert policy.verdict(Signals(support=0.7, subject=1.0, slot=False)) == "does not give what is asked"
+    assert policy.verdict(Signals(support=0.7, subject=1.0, logprob=-5.0)) == "the model was unsure of it"
+    off = Policy(subject_min=None, polarity=False, restatement=False, slot=False)
+    assert off.verdict(Signals(support=0.7, subject=0.0, polarity=False, restates=True, slot=False)) == "shown"
+
+
+def _result(support: float, sentence: str = "Lavrov will come on Wednesday.") -> dict:
+    signals = Signals(support=support, subject=1.0).to_json()
+    return {"answer": sentence, "refused": False, "retrieved": [], "citations": [],
+            "sentences": [{"sentence": sentence, "verdict": "shown", "n": 1, "quote": "", "signals": signals}]}
+
+
+def test_replay_and_the_curve_move_answers_to_refusals_as_the_threshold_rises():
+    answerable = Question("a", "Who comes on Wednesday?", "en", True, gold=["Lavrov"])
+    unanswerable = Question("u", "Who comes on Friday?", "en", False)
+    results = [_result(0.72), _result(0.45, "Lavrov comes on Friday.")]
+    assert replay(results[1], Policy(support_min=0.5))["refused"]
+    assert not replay(results[0], Policy(support_min=0.5))["refused"]
+    assert score(unanswerable, replay(results[1], Policy(support_min=0.5)))["correct"]
+    points = {p["support_min"]: p for p in curve([answerable, unanswerable], results)}
+    assert points[0.4]["precision"] == 0.5 and points[0.4]["coverage"] == 1.0
+    assert points[0.5]["precision"] == 1.0 and points[0.5]["refusal_accuracy"] == 1.0
+    assert points[0.8]["precision"] is None and points[0.8]["coverage"] == 0.0
