@@ -10,12 +10,17 @@ paragraphs (answerable, with their gold spans) and 80 of the held-back ones (una
 article is not in the corpus, so they must be refused) make each language's set; the English
 set asks the same questions in English (cross-lingual). Paragraphs, not questions, are split in
 half between the `dev` part (tune on it) and the `heldout` part (never read its answers: `run`
-prints only its summary). Files: bench/results/devsets/xquad-{ar,en}-{dev,heldout}.jsonl,
+prints only its summary). Each part also has 12 follow-ups (FOLLOW_UPS): a question of a
+paragraph asked after another of the same paragraph, the name they share replaced by "it" / "ذلك"
+(bench/devsets.follow_ups). Files: bench/results/devsets/xquad-{ar,en}-{dev,heldout}.jsonl,
 questions in `rag eval`'s format with `gold` and `article`.
 
 `run` asks one part through the whole answer path on that index (as `rag eval` does) and prints
-rag.evaluate's summary: precision, coverage, refusal accuracy, gold-span recall; for the dev
-part each answer too. The JSON goes to bench/results/devsets/result-LANG-PART.json.
+rag.evaluate's summary: precision, coverage, refusal accuracy, gold-span recall, the
+precision-coverage curve; for the dev part each answer too. Every row (draft, verdicts and
+signals of each sentence) goes to bench/results/devsets/result-LANG-PART.json, where
+bench/calibrate.py scores verifier policies without the LLM. `--lang seed` runs the seed set
+(tests/data/seed_questions.jsonl) on the default index the same way.
 """
 
 from __future__ import annotations
@@ -25,12 +30,14 @@ import dataclasses
 import json
 import os
 import random
+import re
 import sys
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from rag.config import REPO_ROOT, Settings  # noqa: E402
+from rag.names import name_in  # noqa: E402
 from rag.evaluate import load_questions, run  # noqa: E402
 
 from xquad import load_xquad  # noqa: E402  (bench/ is on the path when run as a script)
@@ -39,6 +46,63 @@ WORK = REPO_ROOT / "bench/results/devsets"
 SEED = 2026
 HELD_BACK_PARAGRAPHS = 48
 ANSWERABLE, UNANSWERABLE = 240, 80
+FOLLOW_UPS = 12  # multi-turn items a part and language
+
+_CAPITALIZED = re.compile(r"\b[A-Z0-9][\w'-]*(?:\s+(?:of\s+the\s+|of\s+|the\s+)?[A-Z0-9][\w'-]*)*")
+_QUESTION_WORDS = {"What", "Which", "Who", "Whom", "Whose", "When", "Where", "Why", "How", "In", "On", "At",
+                   "Did", "Does", "Do", "Is", "Are", "Was", "Were", "The", "A", "An", "By", "For", "From"}
+
+
+def _shared_name(first: str, second: str) -> str | None:
+    """The longest run of capitalized words (numbers too) of `second` that `first` also holds."""
+    runs = [m.group() for m in _CAPITALIZED.finditer(second)]
+    runs = [" ".join(r.split()[1:]) if r.split()[0] in _QUESTION_WORDS else r for r in runs]
+    shared = [r for r in runs if len(r) > 3 and re.search(rf"\b{re.escape(r)}\b", first)]
+    return max(shared, key=len) if shared else None
+
+
+def _as_pronoun(question: str, name: str) -> str:
+    """The English question with `name` said as "it" ("Luther's works" -> "its works")."""
+    n = re.escape(name)
+    for pattern, pronoun in ((rf"\b{n}'s\b", "its"), (rf"\b(?:the )?{n}\b", "it")):
+        if re.search(pattern, question):
+            question = re.sub(pattern, pronoun, question, count=1)
+            return question[0].upper() + question[1:]
+    return question
+
+
+def _arabic_name(question: str, name: str) -> str | None:
+    """The run of words of the Arabic question that spell every word of the English name
+    (rag.names), or None."""
+    words = question.rstrip("؟?").split()
+    parts = [part for part in name.split() if len(part) > 2]
+    found = [w for w in words if any(name_in(part, w) for part in parts)]
+    if not parts or not all(any(name_in(part, w) for w in found) for part in parts):
+        return None
+    first, last = words.index(found[0]), words.index(found[-1])
+    return " ".join(words[first:last + 1]) if last - first < 4 else None
+
+
+def follow_ups(questions: list[dict], taken: set[str]) -> list[dict]:
+    """Two questions of one paragraph, the second asked as a follow-up: what it shares with the
+    first (a name: in English by its spelling, in Arabic across scripts) replaced by "it" / "ذلك", the first asked
+    before it and answered with its gold span."""
+    by_paragraph: dict[str, list[dict]] = {}
+    for q in questions:
+        by_paragraph.setdefault(q["article"], []).append(q)
+    items = []
+    for group in by_paragraph.values():
+        for first, second in zip(group, group[1:]):
+            if second["id"] in taken:
+                continue
+            name = _shared_name(first["en"], second["en"])
+            words = name and _arabic_name(second["ar"], name)
+            if not words or not _arabic_name(first["ar"], name):
+                continue
+            items.append({**second, "en": _as_pronoun(second["en"], name), "ar": second["ar"].replace(words, "ذلك", 1),
+                          "history": {"en": [[first["en"], first["gold_en"]]], "ar": [[first["ar"], first["gold_ar"]]]}})
+            break
+    return items
 
 
 def build(data: Path) -> None:
@@ -57,14 +121,23 @@ def build(data: Path) -> None:
     heldout_part = set(kept[: len(kept) // 2]) | set(sorted(held_back)[: len(held_back) // 2])
     answerable = rng.sample([q for q in questions if q["article"] not in held_back], ANSWERABLE)
     unanswerable = rng.sample([q for q in questions if q["article"] in held_back], UNANSWERABLE)
+    sampled = {q["id"] for q in answerable}
+    multi_turn = []
+    for part_paragraphs in (heldout_part, set(kept) - heldout_part):
+        pool = [q for q in questions if q["article"] in part_paragraphs and q["article"] not in held_back]
+        multi_turn += rng.sample(follow_ups(pool, sampled), FOLLOW_UPS)
     WORK.mkdir(parents=True, exist_ok=True)
     for lang in ("ar", "en"):
         for part in ("dev", "heldout"):
-            rows = [{"id": f"xq-{lang}-{q['id']}", "question": q[lang], "lang": lang,
-                     "answerable": q in answerable, "article": q["article"] if q in answerable else None,
-                     "gold": [q[f"gold_{lang}"]] if q in answerable else [],
+            rows = [{"id": f"xq-{lang}-{q['id']}" + ("-follow-up" if "history" in q else ""),
+                     "question": q[lang], "lang": lang,
+                     "answerable": q in answerable or q in multi_turn,
+                     "article": q["article"] if q in answerable or q in multi_turn else None,
+                     "gold": [q[f"gold_{lang}"]] if q in answerable or q in multi_turn else [],
+                     "history": q.get("history", {}).get(lang, []),
                      "held_back_article": q["article"] if q in unanswerable else None}
-                    for q in answerable + unanswerable if (q["article"] in heldout_part) == (part == "heldout")]
+                    for q in answerable + unanswerable + multi_turn
+                    if (q["article"] in heldout_part) == (part == "heldout")]
             path = WORK / f"xquad-{lang}-{part}.jsonl"
             path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
             print(f"{path.name}: {sum(r['answerable'] for r in rows)} answerable, "
@@ -80,8 +153,12 @@ def build(data: Path) -> None:
 def evaluate(lang: str, part: str, limit: int | None) -> None:
     from rag.chat import Assistant
 
-    questions = load_questions(WORK / f"xquad-{lang}-{part}.jsonl")[:limit]
-    assistant = Assistant(dataclasses.replace(Settings.load(), index_dir=WORK / "index"))
+    if lang == "seed":
+        questions, index = load_questions(REPO_ROOT / "tests/data/seed_questions.jsonl"), Settings.load().index_dir
+    else:
+        questions, index = load_questions(WORK / f"xquad-{lang}-{part}.jsonl"), WORK / "index"
+    questions = questions[:limit]
+    assistant = Assistant(dataclasses.replace(Settings.load(), index_dir=index))
     assistant.warm_up()
     rows: list[dict] = []
 
@@ -93,10 +170,19 @@ def evaluate(lang: str, part: str, limit: int | None) -> None:
         else:
             print(f"  {len(rows)}/{len(questions)}", end="\r", flush=True)
 
-    summary = run(questions, lambda q: assistant.ask(q.question, q.history).to_json(), show)
+    def answer(q):
+        result = assistant.ask(q.question, q.history)
+        record = result.to_json()
+        # what bench/calibrate.py needs to compute the verifier's signals again with changed code
+        record["passages"] = [{"title": p.title, "text": p.text} for p in result.passages]
+        record["token_logprobs"] = assistant.llm.last_stats.get("logprobs") if result.sentences else None
+        return record
+
+    summary = run(questions, answer, show)
+    # Every row is kept, the held-aside part's too, so that bench/calibrate.py can score a
+    # verifier policy on it without the LLM; it prints only summaries of that part.
     out = WORK / f"result-{lang}-{part}.json"
-    out.write_text(json.dumps({"summary": summary, "rows": rows if part == "dev" else []},
-                              ensure_ascii=False, indent=1))
+    out.write_text(json.dumps({"summary": summary, "rows": rows}, ensure_ascii=False, indent=1))
     print(json.dumps(summary, indent=1))
 
 
@@ -106,7 +192,8 @@ def main() -> None:
     p = sub.add_parser("build")
     p.add_argument("--data", default=str(REPO_ROOT.parent / "shared/data/xquad"))
     p = sub.add_parser("run")
-    p.add_argument("--lang", choices=("ar", "en"), required=True)
+    p.add_argument("--lang", choices=("ar", "en", "seed"), required=True,
+                   help="seed: tests/data/seed_questions.jsonl on the default index (--part dev)")
     p.add_argument("--part", choices=("dev", "heldout"), required=True)
     p.add_argument("--limit", type=int)
     args = parser.parse_args()
