@@ -84,9 +84,9 @@ def _arabic_name(question: str, name: str) -> str | None:
 
 
 def follow_ups(questions: list[dict], taken: set[str]) -> list[dict]:
-    """Two questions of one paragraph, the second asked as a follow-up: what it shares with the
-    first (a name: in English by its spelling, in Arabic across scripts) replaced by "it" / "ذلك", the first asked
-    before it and answered with its gold span."""
+    """Two questions of one paragraph, the second asked as a follow-up: the name it shares with
+    the first (in English by its spelling, in Arabic across scripts) replaced by "it" / "ذلك",
+    the first asked before it and answered with its gold span."""
     by_paragraph: dict[str, list[dict]] = {}
     for q in questions:
         by_paragraph.setdefault(q["article"], []).append(q)
