@@ -22,7 +22,7 @@ from rag.arabic import normalize, sentence_spans
 from rag.grounding import CITATION, answer_sentences, cited_numbers
 from rag.injection import is_instruction
 from rag.lexical import terms
-from rag.names import NOT_NAMES, name_in
+from rag.names import NAME, NOT_NAMES, name_in
 from rag.retriever import search_query
 from rag.types import Evidence, Passage
 
@@ -53,8 +53,7 @@ _MAGNITUDES = {
     "percent": "percent", "بالمئه": "percent", "بالمائه": "percent", "المئه": "percent", "المائه": "percent",
 }
 # Words that frame a claim rather than state it: reporting verbs, and the start of a second try.
-_FRAMING = set(terms("said say says told according sources source قال قالت أضاف وأضاف بحسب المصادر"))
-_NAME = re.compile(r"\b(?:[A-Z][a-z]+(?:-[A-Z]?[a-z]+)*|[A-Z]{2,})\b")
+FRAMING = set(terms("said say says told according sources source قال قالت أضاف وأضاف بحسب المصادر"))
 
 
 @dataclass
@@ -131,7 +130,7 @@ def missing_facts(sentence: str, passage_text: str, question: str = "") -> list[
     # The first word is capitalized whatever it is ("Relations are …"), so it is not taken for a name.
     first = re.match(r"\W*(\w+)", sentence)
     rest = sentence[first.end():] if first else sentence
-    names = [w for w in dict.fromkeys(_NAME.findall(rest)) if w not in NOT_NAMES]
+    names = [w for w in dict.fromkeys(NAME.findall(rest)) if w not in NOT_NAMES]
     absent = [w for w in names if not name_in(w, passage_text) and not name_in(w, question)]
     if absent and len(absent) * 2 > len(names):
         missing += absent
@@ -143,7 +142,7 @@ def repeats_conversation(sentence: str, question: str, history: list[tuple[str, 
     what is asked now: after "Who is the Kremlin spokesman?" / "… is Dmitry Peskov", the answer
     "Dmitri Peskov said that the Kremlin spokesman is Dmitry Peskov" to "What did he say about
     air strikes?" answers nothing, though a passage supports every word of it."""
-    own = set(terms(sentence)) - _FRAMING
+    own = set(terms(sentence)) - FRAMING
     asked = set(terms(question))
     said = set(terms(" ".join(text for turn in history for text in turn)))
     return not own - asked - said and not own & asked

@@ -28,6 +28,9 @@ _ARABIC = str.maketrans({
 })
 _ARABIC_PREFIXES = ("وال", "بال", "لل", "ال", "و", "ب", "ل")
 
+# A capitalized word of English text, hyphenated ("Al-Jubeir") or an acronym: a name, unless it
+# is one of NOT_NAMES.
+NAME = re.compile(r"\b(?:[A-Z][a-z]+(?:-[A-Z]?[a-z]+)*|[A-Z]{2,})\b")
 # Capitalized words that are not names, and words of titles and institutions, which an English
 # answer translates ("White House", "Islamic State") rather than transliterates, so spelling
 # cannot find them in an Arabic passage; day names likewise.

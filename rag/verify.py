@@ -8,7 +8,7 @@ Signals (each measured alone and together on the dev sets: bench/calibrate.py, B
   somewhere: its names and numbers (names matched across scripts, rag.names) and, for a question
   in the passage's own script, its content words;
 - polarity: whether the answer sentence and the quote that supports it agree on negation
-  ("did not", "لم") near the words they share;
+  ("did not", "لم") of the words they share (rivals: other passages' sentences nearly as close);
 - restates: the sentence says nothing the question did not ("A and B met in recent days" for
   "how many times did A and B meet?");
 - slot: the asked slot is filled (a number for "how many", a date, day or year for "when");
@@ -23,7 +23,8 @@ from dataclasses import asdict, dataclass, field
 
 from rag.arabic import language, normalize
 from rag.lexical import STOPWORDS, terms
-from rag.names import NOT_NAMES, name_in
+from rag.claims import FRAMING
+from rag.names import NAME, NOT_NAMES, name_in
 
 # Negators, after rag.arabic.normalize; an Arabic one may carry و or ف in front.
 _NEGATORS_AR = set(normalize("لم لن لا ليس ليست ليسوا لسنا لست غير عدم دون بدون نفى نفت ينفي تنفي نفي").split())
@@ -56,16 +57,15 @@ _ASKS_NUMBER = re.compile(r"^(?:how (?:many|much|long|far|old|big|large|tall)|wh
 _ASKS_TIME = re.compile(r"^(?:when|(?:in |during )?(?:what|which) (?:year|years|month|day|date|"
                         r"century|decade|period|time)|متي|(?:في )?(?:اي|أي) (?:عام|سنه|شهر|يوم|قرن|"
                         r"تاريخ|وقت|فتره)|ما (?:تاريخ|العام|السنه))\b")
-_LATIN_NAME = re.compile(r"\b(?:[A-Z][a-z]+(?:-[A-Z]?[a-z]+)*|[A-Z]{2,})\b")
 _DIGITS = re.compile(r"\d+")
 # Capitalized words of a question that are not its subject: question words, and words an
 # English question translates rather than transliterates (they cannot be matched by spelling).
 _NOT_SUBJECT = set("""What Which Who Whom Whose When Where Why How Did Does Do Is Are Was Were Has Have
 Had Can Could Will Would Should In On At By For From To Of With As The A An According After Before
-During Besides Other Along Apart Name Give Besides""".split())
-# Framing words an answer may add without saying anything new.
-_FRAMING = set(terms("said say says told according sources source articles article passage "
-                     "yes no قال قالت أضاف وأضاف بحسب المصادر وفقا نعم"))
+During Besides Other Along Apart Name Give""".split())
+# Framing words an answer may add without saying anything new: the claim check's, and the
+# opening of a yes/no answer or a reference to the sources.
+_FRAMING = FRAMING | set(terms("articles article passage yes no وفقا نعم"))
 
 
 @dataclass
@@ -90,7 +90,7 @@ def subject_terms(question: str) -> tuple[list[str], list[str]]:
     spell alike (rag.names.NOT_NAMES: titles, institutions, days)."""
     names, run = [], []
     for word in re.findall(r"[\w'-]+|[^\w\s]", question):
-        if _LATIN_NAME.fullmatch(word) and word not in _NOT_SUBJECT and word not in NOT_NAMES:
+        if NAME.fullmatch(word) and word not in _NOT_SUBJECT and word not in NOT_NAMES:
             run.append(word)
             continue
         if run:
@@ -266,16 +266,14 @@ def signals(sentence: str, question: str, support: float, passage: str, quote: s
             word_lps: dict[str, float] | None = None, rivals: list[tuple[str, float]] = ()) -> Signals:
     """`rivals`: other passages' sentences nearest the answer sentence, with their similarity;
     for an affirmative sentence, one nearly as close as the quote that is negated makes the
-    polarity fail too
-    ("Yes, they discussed it" supported by a sentence on the talks' tone, next to one that says
-    they did not discuss it)."""
+    polarity fail too ("Yes, they discussed it" supported by a sentence on the talks' tone, next
+    to one that says they did not discuss it)."""
     share, missing = subject_share(question, passage)
     in_quote, _ = subject_share(question, quote)
     polarity = polarity_agrees(sentence, quote) and (negated(sentence) or all(
         polarity_agrees(sentence, text) for text, score in rivals if score >= support - RIVAL_MARGIN))
     return Signals(support=support, subject=share, subject_missing=missing, subject_in_quote=in_quote,
-                   polarity=polarity,
-                   restates=restates(sentence, question), slot=slot_filled(sentence, question),
+                   polarity=polarity, restates=restates(sentence, question), slot=slot_filled(sentence, question),
                    logprob=added_words_logprob(sentence, question, word_lps))
 
 
