@@ -32,11 +32,18 @@ PIP=(.venv/bin/python -m pip --disable-pip-version-check -q)
 # instruction", and pip's cache does not tell CPUs apart. So the wheel is built once per CPU
 # (keyed by its flags) into our own cache, and installed from there.
 LLAMA=$(grep -m1 '^llama_cpp_python==' constraints.txt)
-CPU_KEY=$( (grep -m1 -E '^(flags|Features)' /proc/cpuinfo 2>/dev/null || uname -m) | sha256sum | cut -c1-16)
+# Intel AMX stays off: on a 2-core Sapphire Rapids VM whose cpuinfo lists amx_tile/amx_int8 and
+# whose kernel grants the tile state, ggml's AMX matrix kernel still dies on its first ldtilecfg
+# (general protection fault, any prompt of more than a token). An explicit -mno-* wins over
+# -march=native in GCC and Clang whatever the order; CPUs without AMX build the same code.
+LLAMA_BUILD="-mno-amx-tile -mno-amx-int8 -mno-amx-bf16"
+case "$(uname -m)" in x86_64|amd64) ;; *) LLAMA_BUILD="" ;; esac
+CPU_KEY=$( ( (grep -m1 -E '^(flags|Features)' /proc/cpuinfo 2>/dev/null || uname -m); echo "$LLAMA_BUILD") | sha256sum | cut -c1-16)
 WHEELS="${XDG_CACHE_HOME:-$HOME/.cache}/rag-news/wheels/$CPU_KEY"
 if ! ls "$WHEELS"/llama_cpp_python-*.whl >/dev/null 2>&1; then
   echo "setup: compiling $LLAMA for this CPU (about 11 minutes on 2 cores, once)" >&2
   CMAKE_BUILD_PARALLEL_LEVEL=${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)} \
+    CMAKE_ARGS="${CMAKE_ARGS:-} -DCMAKE_C_FLAGS='$LLAMA_BUILD' -DCMAKE_CXX_FLAGS='$LLAMA_BUILD'" \
     "${PIP[@]}" wheel --no-deps --no-cache-dir -w "$WHEELS" "$LLAMA"
 fi
 # A .venv made on another CPU gets this CPU's build.
