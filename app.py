@@ -37,10 +37,10 @@ from rag.types import Citation  # noqa: E402
 from rag.corpus import SUFFIXES  # noqa: E402
 from rag.guard import LOOPBACK_NAMES, LoginThrottle, RequestGuard, parse_login  # noqa: E402
 from rag.embedder import Embedder  # noqa: E402
-from rag.ingest import IngestCancelled, TooLarge, build_missing_index, ingest  # noqa: E402
+from rag.ingest import IngestCancelled, TooLarge, build_missing_index, describe_progress, ingest  # noqa: E402
 from rag.llm import LLMError  # noqa: E402
 from rag.prompts import refusal, withheld  # noqa: E402
-from rag.store import StoreError  # noqa: E402
+from rag.index_folder import StoreError  # noqa: E402
 from rag.uploads import MAX_FILE_BYTES, MAX_FILES, MAX_UPLOAD_BYTES, accept  # noqa: E402
 
 QUEUE_SIZE = 64  # questions and uploads waiting at once; more are told the server is busy
@@ -262,7 +262,7 @@ def add_articles(assistant: Assistant, files: list[str] | None, progress, replac
         started = time.monotonic()
 
         def show(done: int, total: int, articles: int) -> None:
-            progress(done / total, desc=f"Embedding {done}/{total} passages of {articles} articles")
+            progress(done / total, desc=describe_progress(done, total, articles, time.monotonic() - started))
 
         def stop() -> bool:
             return _CANCEL.is_set() or time.monotonic() - started > UPLOAD_SECONDS

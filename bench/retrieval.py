@@ -28,7 +28,7 @@ from typing import Callable
 import faiss
 import numpy as np
 
-from rag import store as store_module
+from rag.vector_index import faiss_index as store_module
 from machine import machine  # bench/ is on the path when run as a script
 from rag.config import REPO_ROOT, Settings
 from rag.store import Store
@@ -41,7 +41,7 @@ def real_vectors() -> np.ndarray:
     for name in ("distractors", "xquad"):
         index_dir = RESULTS / name / "index"
         if (index_dir / "CURRENT").is_file():
-            parts.append(Store.load(index_dir).vectors)
+            parts.append(Store.load(index_dir).engine.vectors)
     if (RESULTS / "ingest-vectors.npy").is_file():
         parts.append(np.load(RESULTS / "ingest-vectors.npy"))
     if not parts:

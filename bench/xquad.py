@@ -99,7 +99,7 @@ def recall(rankings: list[list[str]], questions: list[dict]) -> dict:
 
 def retrieval(store: Store, questions: list[dict], vectors: dict, fusions: dict[str, Fusion]) -> dict:
     """R@1, R@5, MRR@10 per method and language."""
-    dense_all = {lang: v @ store.vectors.T for lang, v in vectors.items()}  # (questions, chunks)
+    dense_all = {lang: v @ store.engine.vectors.T for lang, v in vectors.items()}  # (questions, chunks)
     lexical_all = {lang: [store.lexical.scores(lexical.terms(q[lang])) for q in questions] for lang in vectors}
     coverage = {lang: [store.lexical.coverage(lexical.terms(q[lang])) for q in questions] for lang in vectors}
     results = {}

@@ -20,6 +20,7 @@ from rag.llm import LLM, load as load_llm
 from rag.prompts import answer_start, build_messages, fixed_messages, refusal, withheld
 from rag.retriever import Fusion, Retrieval, Retriever, ranked_json, search_query
 from rag.store import Store
+from rag.vector_index import open_engine
 from rag.types import Citation, Evidence, Passage
 
 MAX_QUESTION_CHARS = 2000
@@ -91,7 +92,7 @@ class Assistant:
                  llm: LLM | None = None, store: Store | None = None):
         self.settings = settings
         self.embedder = embedder or Embedder.from_settings(settings)
-        self.store = store or Store.load(settings.index_dir)
+        self.store = store or Store.load(settings.index_dir, open_engine(settings, self.embedder.id["dim"]))
         self.store.check_compatible(self.embedder.id, chunker_settings(settings))
         self._llm = llm
         self._llm_lock = threading.Lock()  # one answer at a time through the LLM
@@ -127,7 +128,7 @@ class Assistant:
                 self.llm.prepare(fixed_messages(lang))
 
     def reload_index(self) -> None:
-        store = Store.load(self.settings.index_dir)
+        store = Store.load(self.settings.index_dir, open_engine(self.settings, self.embedder.id["dim"]))
         store.check_compatible(self.embedder.id, chunker_settings(self.settings))
         self.store, self.retriever = store, Retriever(store, self.embedder, self.retriever.fusion)
 

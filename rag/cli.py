@@ -22,9 +22,9 @@ def _err(*args) -> None:
 
 
 def cmd_setup(args) -> int:
-    from rag.ingest import outdated
+    from rag.index_folder import StoreError
+    from rag.ingest import outdated, pending_ingest
     from rag.models import ModelFetchError, fetch_all
-    from rag.store import StoreError
 
     settings = Settings.from_args(args)
     try:
@@ -35,6 +35,9 @@ def cmd_setup(args) -> int:
     if not (settings.index_dir / "CURRENT").exists():
         _err(f"no index in {settings.index_dir}: building it from {settings.corpus_dir}")
         args.paths, args.rebuild, args.prune = [settings.corpus_dir], False, False
+        return cmd_ingest(args)
+    if pending_ingest(settings.index_dir):
+        args.paths, args.rebuild, args.prune = [], False, False  # cmd_ingest resumes it
         return cmd_ingest(args)
     try:
         problem = outdated(settings)
@@ -49,12 +52,13 @@ def cmd_setup(args) -> int:
 
 
 def _progress_printer():
+    from rag.ingest import describe_progress
+
     started = time.perf_counter()
     tty = sys.stderr.isatty()
 
     def show(done: int, total: int, articles: int) -> None:
-        rate = done / max(time.perf_counter() - started, 1e-9)
-        line = f"  embedded {done}/{total} chunks of {articles} new or changed articles ({rate:.1f} chunks/s)"
+        line = "  " + describe_progress(done, total, articles, time.perf_counter() - started)
         if tty:
             print("\r" + line, end="" if done < total else "\n", file=sys.stderr, flush=True)
         elif done == total or done % 50 < 8:
@@ -65,10 +69,18 @@ def _progress_printer():
 def cmd_ingest(args) -> int:
     from rag.embedder import Embedder
     from rag.ingest import ingest
-    from rag.store import IndexBusy, indexed_sources, writer_lock
+    from rag.index_folder import IndexBusy, indexed_sources, writer_lock
+    from rag.ingest import pending_ingest
 
     settings = Settings.from_args(args)
     paths = [Path(p) for p in args.paths]
+    pending = None if paths else pending_ingest(settings.index_dir)
+    if pending:  # an ingest was stopped after committing part of its articles: finish it
+        paths = [Path(p) for p in pending["paths"]]
+        args.rebuild = args.rebuild or pending["rebuild"]
+        args.prune = args.prune or pending["remove_missing"]
+        _err(f"resuming the ingest of {', '.join(map(str, paths))} that stopped before it finished "
+             f"(the articles it committed are kept)")
     if not paths and args.rebuild:
         paths = indexed_sources(settings.index_dir)
         if paths:
@@ -88,8 +100,12 @@ def cmd_ingest(args) -> int:
             pass
     except IndexBusy:
         _err(f"waiting for another process writing {settings.index_dir} to finish")
-    report = ingest(paths, settings, embedder, rebuild=args.rebuild, progress=_progress_printer(),
-                    remove_missing=prune)
+    try:
+        report = ingest(paths, settings, embedder, rebuild=args.rebuild, progress=_progress_printer(),
+                        remove_missing=prune, batch_chunks=settings.ingest_batch)
+    except KeyboardInterrupt:
+        _err(f"\nstopped: the batches committed stay in {settings.index_dir}; `rag ingest` resumes the rest")
+        return 130
     for problem in report.problems:
         _err(f"skipped {printable(str(problem))}")
     for warning in report.warnings:
@@ -263,10 +279,14 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     from rag.embedder import EmbedderError
     from rag.llm import LLMError
-    from rag.store import StoreError
+    from rag.config import SettingsError
+    from rag.index_folder import StoreError
 
     try:
         return args.func(args)
+    except SettingsError as exc:
+        _err(f"error: {exc}")
+        return 2
     except (StoreError, EmbedderError, LLMError) as exc:  # a missing or unusable index or model
         _err(f"error: {exc}")
         return 1

@@ -44,7 +44,16 @@ class Settings:
     llm_options: str = setting("", "RAG_LLM_OPTIONS", "engine-specific request fields for that server, "
                                "a JSON object")
     embedder_dtype: str = setting("auto", "RAG_EMBEDDER_DTYPE", "embedder precision: auto, bf16 or fp32")
-    index_dir: Path = setting(REPO_ROOT / "index", "RAG_INDEX", "index folder", "--index")
+    index_dir: Path = setting(REPO_ROOT / "index", "RAG_INDEX_DIR", "index folder (manifest, chunks; "
+                              "with FAISS the vectors too)", "--index")
+    index_engine: str = setting("faiss", "RAG_INDEX", "vector engine: faiss (in this process) or qdrant",
+                                "--index-engine")
+    qdrant_url: str = setting("", "RAG_QDRANT_URL", "Qdrant server or cluster, such as http://127.0.0.1:6333 "
+                              "(default with qdrant: Qdrant's local mode in the index folder)", "--qdrant-url")
+    qdrant_collection: str = setting("rag-news", "RAG_QDRANT_COLLECTION", "Qdrant collection of this index")
+    qdrant_api_key: str = setting("", "RAG_QDRANT_API_KEY", "API key for that Qdrant (environment only)", repr=False)
+    ingest_batch: int = setting(1024, "RAG_INGEST_BATCH", "chunks `rag ingest` embeds between two commits "
+                                "(a kill loses at most one batch)")
     corpus_dir: Path = setting(REPO_ROOT / "seeds", "RAG_CORPUS", "article folder: what `rag ingest` reads "
                                "without paths, where uploads go", "--corpus")
     top_k: int = setting(3, "RAG_TOP_K", "chunks given to the LLM", "--top-k")
@@ -94,15 +103,26 @@ class Settings:
         return Path(self.llm_path or self.model_dir / "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf")
 
 
+class SettingsError(ValueError):
+    """A setting's value cannot be used; says which and why."""
+
+
 def _convert(name: str, value):
     """A setting given as text (environment, flags), as the type of its field."""
     if not isinstance(value, str):
         return value
     kind = {f.name: f.type for f in fields(Settings)}[name]
-    if kind == "int":
-        return int(value)
-    if kind == "float":
-        return float(value)
+    if name == "index_engine" and value not in ("faiss", "qdrant"):
+        raise SettingsError(f"RAG_INDEX (the vector engine) is faiss or qdrant, not {value!r}"
+                            + ("; the index folder is RAG_INDEX_DIR" if "/" in value else ""))
+    try:
+        if kind == "int":
+            return int(value)
+        if kind == "float":
+            return float(value)
+    except ValueError:
+        env = {f.name: f.metadata["env"] for f in fields(Settings)}[name]
+        raise SettingsError(f"{env} is a number ({kind}), not {value!r}") from None
     if kind == "str":
         return value
     return Path(value).expanduser()

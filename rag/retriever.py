@@ -21,6 +21,7 @@ from rag import lexical
 from rag.config import BM25_WEIGHT, CONTEXT_WEIGHT, Settings
 from rag.embedder import Embedder
 from rag.store import Store
+from rag.vector_index.base import ChunkFilter
 from rag.types import Chunk, Passage
 
 
@@ -144,25 +145,28 @@ class Retriever:
         self.embedder = embedder
         self.fusion = fusion
 
-    def search(self, query: str, k: int = 20) -> list[tuple[Chunk, float]]:
-        """The k best chunks for the query, hybrid order, each with its cosine score."""
+    def search(self, query: str, k: int = 20, where: ChunkFilter | None = None) -> list[tuple[Chunk, float]]:
+        """The k best chunks for the query, hybrid order, each with its cosine score; with
+        `where`, only chunks it allows (applied before ranking, on both sides)."""
         vector = self.embedder.encode_query([query])[0]
-        dense_top = self.store.search_rows(vector, max(k, self.fusion.candidates))
+        dense_top = self.store.search_rows(vector, max(k, self.fusion.candidates), where)
         query_terms = lexical.terms(query)
         coverage = self.store.lexical.coverage(query_terms)
         lexical_scores = (self.store.lexical.scores(query_terms) if self.fusion.lexical_weight(coverage) > 0
                           else np.zeros(0, dtype=np.float32))
+        if where is not None and lexical_scores.size:
+            lexical_scores = lexical_scores * self.store.allowed_rows(where)
         neighbours = self.store.neighbours if self.fusion.context_weight else None  # built on first use
-        rows = rank_rows(dense_top, lambda rows: self.store.vectors[rows] @ vector, neighbours,
+        rows = rank_rows(dense_top, lambda rows: self.store.similarity(vector, rows), neighbours,
                          lexical_scores, coverage, self.fusion, k)
         return [(self.store.chunks[r], score) for r, score in rows]
 
     def retrieve(self, query: str, top_k: int, candidates: int = 20, budget_tokens: int = 400,
-                 passages_per_article: int = 2) -> Retrieval:
+                 passages_per_article: int = 2, where: ChunkFilter | None = None) -> Retrieval:
         """Up to `top_k` of the best chunks as passages for the LLM (overlapping chunks of one
         article merged), within `budget_tokens` embedder tokens (headlines counted) and at most
         `passages_per_article` separate passages from one article, so it cannot crowd out the rest."""
-        ranked = self.search(query, max(candidates, top_k))
+        ranked = self.search(query, max(candidates, top_k), where)
         chosen: list[tuple[Chunk, float]] = []
         used = 0
         for chunk, score in ranked:

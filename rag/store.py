@@ -1,122 +1,85 @@
-"""The index on disk: FAISS vectors, chunk metadata and a manifest, written atomically.
+"""The index a process searches: the chunks, their BM25 terms, their vectors in a vector engine
+(rag.vector_index) and the manifest, kept on disk as segments and versions (rag.index_folder).
 
-Layout of the index folder:
-    CURRENT               name of the live version folder (replaced atomically)
-    v-<stamp>/faiss.index  inner-product index over unit vectors (cosine)
-    v-<stamp>/chunks.jsonl one chunk a line, in the row order of the FAISS index
-    v-<stamp>/manifest.json embedder, chunker settings, one entry per article (content hash …)
-    v-<stamp>/terms.jsonl  each chunk's BM25 terms, same order (derived data: made again from the
-                           chunks when missing or made by another version of rag.lexical)
-    .lock                  held by the one process writing the index (writer_lock)
-
-A save writes a new version folder beside the live one, then points CURRENT at it with one
-rename, so a crash at any moment leaves the previous version loadable. The manifest records the
-size and sha256 of each file of its version, checked on load. One writer at a time: ingest holds
-writer_lock from loading the index to saving it, and a save refuses to switch CURRENT when it no
-longer names the version the writer started from. The version replaced is kept (a reader may be
-loading it) and only versions and leftovers older than it are removed.
+The retriever works in rows (a chunk's place in `chunks`); the engine knows each vector by its
+key (chunk_key), and the store translates between the two.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
-import shutil
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import faiss
 import numpy as np
-from filelock import FileLock, Timeout
 
-from rag import lexical
+from rag import index_folder, lexical
+from rag.index_folder import FORMAT, StoreError, damaged, rebuild_command
 from rag.types import Chunk
+from rag.vector_index.base import ChunkFilter, VectorIndex
+from rag.vector_index.faiss_index import FaissIndex
 
-FORMAT = 1
-POINTER = "CURRENT"
-LOCK = ".lock"
-VERSION_PREFIX = "v-"
-# Recorded by size and sha256 in the manifest. The first two are checked on load (damage is
-# refused); terms.jsonl is derived data, made again from the chunks when it does not match.
-INDEX_FILES = ("faiss.index", "chunks.jsonl", "terms.jsonl")
-VERIFIED_FILES = ("faiss.index", "chunks.jsonl")
-
-# Exact search up to this many chunks, an inverted file (IVF-Flat) past it. bench/retrieval.py,
-# 768-d, two cores: exact search takes 3 ms at p95 over 10k chunks, 25-48 ms over 100k and
-# 250 ms over 1M. An HNSW graph answered in 1-7 ms but found only 0.70-0.89 of the exact top 10
-# at 1M; the inverted file, probing 64 of its lists, finds 0.99+ within a few ms (BENCHMARKS.md).
-APPROXIMATE_FROM = 100_000
-IVF_PROBES = 64  # lists searched a query (nprobe)
-IVF_TRAINING_PER_LIST = 64  # k-means sample: this many vectors a list at most
+SEGMENT_FILES = ("chunks.jsonl", "terms.jsonl", "vectors.npy")
+VERIFIED_FILES = ("chunks.jsonl", "vectors.npy")  # terms.jsonl is derived: made again when it does not match
 
 
-def ivf_lists(count: int) -> int:
-    """Lists of an inverted file over `count` vectors: about 4 sqrt(count), a power of two
-    (1,024 at 100k, 4,096 at 1M)."""
-    return 1 << round(np.log2(4 * np.sqrt(count)))
+def chunk_key(chunk: Chunk, article_hash: str) -> str:
+    """A chunk's key in the vector engine: its id and its article's content hash, so a changed
+    article's new vectors never replace ones a reader of the previous version still uses."""
+    return f"{chunk.chunk_id}@{article_hash[:16]}"
 
 
-def build_index(vectors: np.ndarray) -> faiss.Index:
-    """Inner-product index over unit vectors: exact while small, an inverted file when large."""
-    dim = vectors.shape[1]
-    if len(vectors) < APPROXIMATE_FROM:
-        index = faiss.IndexFlatIP(dim)
-    else:
-        lists = ivf_lists(len(vectors))
-        index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, lists, faiss.METRIC_INNER_PRODUCT)
-        sample = np.random.default_rng(0).permutation(len(vectors))[:lists * IVF_TRAINING_PER_LIST]
-        index.train(vectors[np.sort(sample)])
-        index.nprobe = IVF_PROBES
-    index.add(vectors)
-    return index
-
-
-def index_vectors(index: faiss.Index) -> np.ndarray:
-    """All vectors of an index, in row order."""
-    if not index.ntotal:
-        return np.zeros((0, index.d), dtype=np.float32)
-    if isinstance(index, faiss.IndexIVF):
-        index.make_direct_map()  # an inverted file finds a row's vector only through this map
-    return index.reconstruct_n(0, index.ntotal)
-
-
-class StoreError(RuntimeError):
-    """The index is missing, damaged or was built with other settings."""
+def chunk_terms(chunk: Chunk) -> list[str]:
+    """A chunk's BM25 terms, its headline's among them (with or without them, the seed set among
+    2,000 news articles ranks the same)."""
+    return lexical.terms(f"{chunk.title}\n{chunk.text}")
 
 
 @dataclass
-class Store:
-    manifest: dict
-    chunks: list[Chunk] = field(default_factory=list)
-    vectors: np.ndarray | None = None  # (n, dim) float32, rows in chunk order
-    terms: list[list[str]] | None = None  # BM25 terms per chunk, rows in chunk order
-    _index: faiss.Index | None = None
-    _lexical: lexical.LexicalIndex | None = None
-    _neighbours: tuple[np.ndarray, np.ndarray] | None = None
-    _rows: dict[str, int] | None = None  # chunk_id -> row, built on first use
-    index_dir: Path | None = None  # where it was loaded from, named in the messages that say how to rebuild it
-    version: str | None = None  # the version folder it was loaded from (None: a new index)
+class Segment:
+    """Chunks committed together (one ingest batch), in order."""
+    chunks: list[Chunk]
+    terms: list[list[str]]
+    vectors: np.ndarray | None  # None where the engine keeps the vectors
+    name: str | None = None  # None: not written yet
+    files: dict = field(default_factory=dict)
 
-    def __post_init__(self):
-        if self.terms is None or len(self.terms) != len(self.chunks):
-            self.terms = [chunk_terms(c) for c in self.chunks]
+
+class Store:
+    def __init__(self, manifest: dict, segments: list[Segment], engine: VectorIndex,
+                 index_dir: Path | None = None, version: str | None = None):
+        self.manifest = manifest
+        self.segments = segments
+        self.engine = engine
+        self.index_dir = index_dir  # where it was loaded from, named in the messages that say how to rebuild it
+        self.version = version  # the version folder it was loaded from (None: a new index)
+        self._changed()
 
     @classmethod
-    def empty(cls, embedder_id: dict, chunker: dict) -> "Store":
-        manifest = {"format": FORMAT, "embedder": embedder_id, "chunker": chunker, "articles": {}}
-        return cls(manifest, [], np.zeros((0, embedder_id["dim"]), dtype=np.float32))
+    def empty(cls, embedder_id: dict, chunker: dict, engine: VectorIndex | None = None) -> "Store":
+        engine = engine if engine is not None else FaissIndex(embedder_id["dim"])
+        manifest = {"format": FORMAT, "embedder": embedder_id, "chunker": chunker,
+                    "engine": engine.describe(), "articles": {}}
+        return cls(manifest, [], engine)
+
+    def _changed(self) -> None:
+        self.chunks = [c for s in self.segments for c in s.chunks]
+        self.terms = [t for s in self.segments for t in s.terms]
+        self.keys = [chunk_key(c, self.articles[c.article_id]["hash"]) for c in self.chunks]
+        self._rows = None
+        self._lexical = None
+        self._neighbours = None
 
     @property
     def articles(self) -> dict:
         return self.manifest["articles"]
 
     @property
-    def index(self) -> faiss.Index:
-        if self._index is None:
-            self._index = build_index(self.vectors)
-        return self._index
+    def rows(self) -> dict[str, int]:
+        if self._rows is None:
+            self._rows = {k: i for i, k in enumerate(self.keys)}
+        return self._rows
 
     @property
     def lexical(self) -> lexical.LexicalIndex:
@@ -138,284 +101,205 @@ class Store:
             self._neighbours = (before, after)
         return self._neighbours
 
-    def search(self, query: np.ndarray, k: int) -> list[tuple[Chunk, float]]:
-        return [(self.chunks[r], s) for r, s in self.search_rows(query, k)]
+    # --- searching ---------------------------------------------------------------------------
 
-    def search_rows(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
+    def search_rows(self, query: np.ndarray, k: int, where: ChunkFilter | None = None) -> list[tuple[int, float]]:
         """The k rows nearest to a unit query vector, with their cosine scores."""
         if not self.chunks:
             return []
-        scores, rows = self.index.search(query.reshape(1, -1).astype(np.float32), min(k, len(self.chunks)))
-        return [(int(r), float(s)) for r, s in zip(rows[0], scores[0]) if r >= 0]
+        # An engine shared with other versions may return keys this version does not list.
+        found = self.engine.search(query, k, where)
+        return [(self.rows[key], score) for key, score in found if key in self.rows][:k]
 
-    def vectors_of(self, chunk_ids: list[str]) -> np.ndarray:
-        if self._rows is None:
-            self._rows = {c.chunk_id: i for i, c in enumerate(self.chunks)}
-        return self.vectors[[self._rows[c] for c in chunk_ids]]
+    def search(self, query: np.ndarray, k: int, where: ChunkFilter | None = None) -> list[tuple[Chunk, float]]:
+        return [(self.chunks[r], s) for r, s in self.search_rows(query, k, where)]
 
-    def remove_articles(self, article_ids: set[str]) -> None:
-        keep = [i for i, c in enumerate(self.chunks) if c.article_id not in article_ids]
-        self.chunks = [self.chunks[i] for i in keep]
-        self.terms = [self.terms[i] for i in keep]
-        self.vectors = self.vectors[keep]
-        for article_id in article_ids:
-            self.articles.pop(article_id, None)
-        self._index = self._lexical = self._neighbours = self._rows = None
+    def similarity(self, query: np.ndarray, rows) -> np.ndarray:
+        """The cosine of the query with the chunk of each row."""
+        return self.engine.similarity(query, [self.keys[r] for r in np.asarray(rows).ravel()])
+
+    def allowed_rows(self, where: ChunkFilter) -> np.ndarray:
+        """1 for each row `where` allows, 0 for the rest (for the lexical side's scores)."""
+        return np.asarray([where.allows(c.article_id) for c in self.chunks], dtype=np.float32)
+
+    # --- changing ----------------------------------------------------------------------------
 
     def add(self, chunks: list[Chunk], vectors: np.ndarray, articles: dict[str, dict]) -> None:
-        self.chunks += chunks
-        self.terms += [chunk_terms(c) for c in chunks]
-        self.vectors = np.vstack([self.vectors, vectors.astype(np.float32)])
+        """Add the chunks of new articles (`articles`: their manifest entries) as one segment."""
         self.articles.update(articles)
-        self._index = self._lexical = self._neighbours = self._rows = None
+        vectors = np.asarray(vectors, dtype=np.float32)
+        keys = [chunk_key(c, self.articles[c.article_id]["hash"]) for c in chunks]
+        terms = [chunk_terms(c) for c in chunks]
+        self.engine.add(keys, vectors, _payloads(chunks), terms)
+        self.segments.append(Segment(chunks, terms, None if self.engine.keeps_vectors else vectors))
+        self._changed()
+
+    def remove_articles(self, article_ids: set[str]) -> None:
+        removed = []
+        kept_segments = []
+        for segment in self.segments:
+            keep = [i for i, c in enumerate(segment.chunks) if c.article_id not in article_ids]
+            if len(keep) == len(segment.chunks):
+                kept_segments.append(segment)
+                continue
+            removed += [chunk_key(c, self.articles[c.article_id]["hash"])
+                        for c in segment.chunks if c.article_id in article_ids]
+            if keep:  # the rest of the segment is written again, as a new one
+                kept_segments.append(Segment([segment.chunks[i] for i in keep], [segment.terms[i] for i in keep],
+                                             None if segment.vectors is None else segment.vectors[keep]))
+        self.engine.remove(removed)
+        self.segments = kept_segments
+        for article_id in article_ids:
+            self.articles.pop(article_id, None)
+        self._changed()
 
     def check_compatible(self, embedder_id: dict, chunker: dict) -> None:
-        """Refuse an index built with another embedder or other chunk settings."""
-        built = self.manifest.get("embedder", {})
-        if any(built.get(k) != embedder_id.get(k) for k in ("name", "dim", "fingerprint")):
-            raise StoreError(
-                f"the index was built with embedder {built.get('name')} "
-                f"(dim {built.get('dim')}, fingerprint {built.get('fingerprint')}), not "
-                f"{embedder_id['name']} (dim {embedder_id['dim']}, fingerprint "
-                f"{embedder_id['fingerprint']}); re-ingest with {rebuild_command(self.index_dir)}")
-        problem = document_prompt_changed(built, embedder_id)
+        """Refuse an index built with another embedder, other chunk settings or another engine."""
+        problem = index_folder.incompatibility(self.manifest, embedder_id, chunker, self.engine.describe())
         if problem:
             raise StoreError(f"{problem}; re-ingest with {rebuild_command(self.index_dir)}")
-        if self.manifest.get("chunker") != chunker:
-            raise StoreError(
-                f"the index was built with chunk settings {self.manifest.get('chunker')}, "
-                f"not {chunker}; re-ingest with {rebuild_command(self.index_dir)}")
 
-    def save(self, index_dir: Path, replaces: str | None = ...) -> Path:
-        """Write a new version and make it current. `replaces` is the version that must still be
-        current (default: the one this store was loaded from; None: there must be no index yet,
-        unless the caller passes the version it is rebuilding); StoreError when another writer
-        switched CURRENT in between. Hold writer_lock(index_dir) around load and save."""
+    # --- saving and loading ------------------------------------------------------------------
+
+    def save(self, index_dir: Path, replaces: str | None = ..., final: bool = True,
+             checkpoint_of_rebuild: bool = False) -> Path:
+        """Commit: write the segments not written yet, then a version listing all of them, and
+        make it current. `replaces` is the version that must still be current (default: the one
+        this store was loaded from or last saved; None: there must be no index yet, unless the
+        caller passes the version it is rebuilding); StoreError when another writer switched
+        CURRENT in between. `final` False (a checkpoint within an ingest) skips what the engine
+        saves of a whole version (a large FAISS index's trained inverted file);
+        `checkpoint_of_rebuild` writes it for REBUILDING, not CURRENT (index_folder.write_version).
+        Hold writer_lock(index_dir) around load and save."""
         replaces = self.version if replaces is ... else replaces
-        index_dir.mkdir(parents=True, exist_ok=True)
-        stamp = time.strftime("%Y%m%d-%H%M%S") + f"-{os.getpid()}-{time.monotonic_ns() % 10**6}"
-        version = index_dir / f"{VERSION_PREFIX}{stamp}"
-        staging = index_dir / f".tmp-{stamp}"
-        staging.mkdir()
-        started = staging.stat().st_mtime
-        faiss.write_index(self.index, str(staging / "faiss.index"))
-        with open(staging / "chunks.jsonl", "w", encoding="utf-8") as f:
-            for chunk in self.chunks:
-                f.write(json.dumps(asdict(chunk), ensure_ascii=False) + "\n")
-        with open(staging / "terms.jsonl", "w", encoding="utf-8") as f:
-            for chunk_terms_ in self.terms:
-                f.write(json.dumps(chunk_terms_, ensure_ascii=False) + "\n")
-        self.manifest["lexical"] = lexical.VERSION
-        self.manifest["saved"] = time.strftime("%Y-%m-%dT%H:%M:%S")
-        self.manifest["chunks"] = len(self.chunks)
-        self.manifest["files"] = {name: _file_record(staging / name) for name in INDEX_FILES}
-        (staging / "manifest.json").write_text(json.dumps(self.manifest, ensure_ascii=False, indent=1))
-        _fsync_folder(staging)
-        staging.rename(version)
-        live = pointer_text(index_dir)
-        if live != replaces:
-            shutil.rmtree(version)
-            raise StoreError(
-                f"the index in {index_dir} was changed by another writer while this one worked "
-                f"(it is now {live}, not {replaces}); nothing was written: run it again")
-        pointer_tmp = index_dir / f".{POINTER}.tmp-{stamp}"
-        with open(pointer_tmp, "w") as f:
-            f.write(version.name + "\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(pointer_tmp, index_dir / POINTER)  # the one atomic switch
-        _fsync_dir(index_dir)
-        self.version, self.index_dir = version.name, index_dir
-        previous = index_dir / live if live and Path(live).name == live and live.startswith(VERSION_PREFIX) else None
-        cutoff = previous.stat().st_mtime if previous and previous.is_dir() else started
-        _remove_stale(index_dir, keep={version.name, live}, older_than=cutoff)
-        return version
+        for segment in self.segments:
+            if segment.name is None:
+                _write_segment(index_dir, segment)
+        self.manifest.update({
+            "format": FORMAT, "lexical": lexical.VERSION, "saved": time.strftime("%Y-%m-%dT%H:%M:%S"),
+            "chunks": len(self.chunks), "engine": self.engine.describe(),
+            "segments": [{"name": s.name, "chunks": len(s.chunks), "files": s.files} for s in self.segments]})
+        self.manifest.pop("files", None)  # format 1's record of its files
+        name = index_folder.write_version(index_dir, self.manifest, replaces,
+                                          self.engine.save if final and self.chunks else None,
+                                          checkpoint_of_rebuild)
+        self.engine.commit()
+        self.index_dir = index_dir
+        if not checkpoint_of_rebuild:
+            self.version = name
+        return index_dir / name
 
     @classmethod
-    def load(cls, index_dir: Path) -> "Store":
-        version = current_version(index_dir)
-        manifest = read_manifest(version)
+    def load(cls, index_dir: Path, engine: VectorIndex | None = None, version: Path | None = None) -> "Store":
+        """The current version of the index in `index_dir` (or the given `version` folder), its
+        vectors in `engine` (default: FAISS in this process)."""
+        version = version or index_folder.current_version(index_dir)
+        manifest = index_folder.read_manifest(version)
         try:
-            if manifest.get("format") != FORMAT:
+            if manifest.get("format") == 1:
+                segments = [_format1_segment(version, manifest)]
+                manifest["articles"] = manifest.get("articles", {})
+            elif manifest.get("format") == FORMAT:
+                segments = [_read_segment(index_dir, record, manifest) for record in manifest["segments"]]
+            else:
                 raise StoreError(f"index format {manifest.get('format')} is not {FORMAT}")
-            _verify_files(version, manifest)
-            with open(version / "chunks.jsonl", encoding="utf-8") as f:
-                chunks = [Chunk(**json.loads(line)) for line in f if line.strip()]
-            index = faiss.read_index(str(version / "faiss.index"))
-            vectors = index_vectors(index)
+            count = sum(len(s.chunks) for s in segments)
+            if manifest.get("chunks") != count:
+                raise StoreError(f"the index in {index_dir} is inconsistent ({count} chunks, its manifest "
+                                 f"says {manifest.get('chunks')}); rebuild it with {rebuild_command(index_dir)}")
+            engine = engine if engine is not None else FaissIndex(manifest["embedder"]["dim"])
+            problem = index_folder.engine_mismatch(manifest, engine.describe())
+            if problem:
+                raise StoreError(f"{problem}; re-ingest with {rebuild_command(index_dir)}")
+            store = cls(manifest, segments, engine, index_dir=index_dir, version=version.name)
+            if not engine.keeps_vectors:
+                start = 0
+                for segment in segments:
+                    if segment.vectors is None:
+                        raise ValueError(f"segment {segment.name} has no vectors for {engine.name}")
+                    keys = store.keys[start:start + len(segment.chunks)]
+                    engine.add(keys, segment.vectors, _payloads(segment.chunks))
+                    start += len(keys)
+            if not engine.load(version, store.keys) and engine.keeps_vectors:
+                raise StoreError(f"the vector engine {engine.describe()} does not hold this index's vectors; "
+                                 f"rebuild it with {rebuild_command(index_dir)}")
+            return store
         except StoreError:
             raise
-        except Exception as exc:  # any damage: missing file, truncated JSON, bad FAISS data
-            raise StoreError(
-                f"the index in {index_dir} is damaged ({type(exc).__name__}: {exc}); "
-                f"rebuild it with {rebuild_command(index_dir)}") from None
-        if len(chunks) != index.ntotal or manifest.get("chunks") != len(chunks):
-            raise StoreError(
-                f"the index in {index_dir} is inconsistent ({len(chunks)} chunks, "
-                f"{index.ntotal} vectors); rebuild it with {rebuild_command(index_dir)}")
-        return cls(manifest, chunks, np.asarray(vectors, dtype=np.float32),
-                   _load_terms(version, manifest, len(chunks)), index, index_dir=index_dir,
-                   version=version.name)
+        except Exception as exc:  # any damage: missing file, truncated JSON, bad vectors
+            raise damaged(index_dir, f"{type(exc).__name__}: {exc}") from None
 
 
-def document_prompt_changed(built: dict, embedder_id: dict) -> str | None:
-    """Why chunks embedded as the manifest's `built` embedder record says cannot be searched with
-    `embedder_id`'s document prompt (None when the prompts are the same)."""
-    if built.get("document_format") == embedder_id.get("document_format"):
-        return None
-    return (f"the index's chunks were embedded with the document prompt {built.get('document_format')!r}, "
-            f"not {embedder_id.get('document_format')!r} as this version does")
+def _payloads(chunks: list[Chunk]) -> list[dict]:
+    """What the engine keeps beside each vector, for filters."""
+    return [{"article_id": c.article_id, "chunk_id": c.chunk_id} for c in chunks]
 
 
-def rebuild_command(index_dir: Path | None) -> str:
-    """The command that rebuilds the index in `index_dir`, as the error messages give it."""
-    return f"`rag ingest --rebuild --index {index_dir}`" if index_dir else "`rag ingest --rebuild`"
+def _write_segment(index_dir: Path, segment: Segment) -> None:
+    staging, name = index_folder.new_segment(index_dir)
+    with open(staging / "chunks.jsonl", "w", encoding="utf-8") as f:
+        for chunk in segment.chunks:
+            f.write(json.dumps(asdict(chunk), ensure_ascii=False) + "\n")
+    with open(staging / "terms.jsonl", "w", encoding="utf-8") as f:
+        for terms in segment.terms:
+            f.write(json.dumps(terms, ensure_ascii=False) + "\n")
+    if segment.vectors is not None:
+        np.save(staging / "vectors.npy", np.ascontiguousarray(segment.vectors, dtype=np.float32))
+    segment.files = index_folder.publish_segment(staging, name)
+    segment.name = name
 
 
-def current_version(index_dir: Path) -> Path:
-    """The folder of the index's current version (CURRENT names it; see Store.save)."""
-    name = _pointer_name(index_dir)
-    if name is None:
-        raise StoreError(f"no index in {index_dir}; build one with `rag ingest`")
-    return index_dir / name
+def _read_segment(index_dir: Path, record: dict, manifest: dict) -> Segment:
+    folder = index_folder.segment_folder(index_dir, record["name"])
+    files = record.get("files", {})
+    for name in VERIFIED_FILES:
+        problem = index_folder.unlike_record(folder / name, files.get(name))
+        if problem:
+            raise ValueError(problem)
+    with open(folder / "chunks.jsonl", encoding="utf-8") as f:
+        chunks = [Chunk(**json.loads(line)) for line in f if line.strip()]
+    vectors = None
+    if "vectors.npy" in files:
+        # Mapped, not read: the engine keeps its own copy; the store reads these again only to
+        # rewrite the segment when one of its articles is removed.
+        vectors = np.load(folder / "vectors.npy", allow_pickle=False, mmap_mode="r")
+        if vectors.shape != (len(chunks), manifest["embedder"]["dim"]):
+            raise ValueError(f"segment {record['name']} has {vectors.shape} vectors for {len(chunks)} chunks")
+    if len(chunks) != record.get("chunks"):
+        raise ValueError(f"segment {record['name']} has {len(chunks)} chunks, not {record.get('chunks')}")
+    terms = _stored_terms(folder / "terms.jsonl", files.get("terms.jsonl"), manifest, len(chunks))
+    return Segment(chunks, terms or [chunk_terms(c) for c in chunks], vectors, record["name"], files)
 
 
-def pointer_text(index_dir: Path) -> str | None:
-    """What CURRENT says, unchecked (None when there is no CURRENT)."""
-    pointer = index_dir / POINTER
-    if not pointer.is_file():
-        return None
-    return pointer.read_text(encoding="utf-8", errors="replace").strip()
-
-
-def _pointer_name(index_dir: Path) -> str | None:
-    """The version folder CURRENT names (None when there is no CURRENT); StoreError when it names
-    anything but a version folder directly inside the index."""
-    name = pointer_text(index_dir)
-    if name is None:
-        return None
-    if (not name.startswith(VERSION_PREFIX) or Path(name).name != name or name in (".", "..")
-            or not (index_dir / name).is_dir()):
-        raise StoreError(f"the index in {index_dir} is damaged ({POINTER} names {name[:80]!r}, not a "
-                         f"version folder of it); rebuild it with {rebuild_command(index_dir)}")
-    return name
-
-
-def writer_lock(index_dir: Path, timeout: float = -1) -> FileLock:
-    """The lock a process holds while it writes the index in `index_dir` (a file lock, so it
-    holds across processes: `rag ingest`, `rag setup` and every `rag serve`). `timeout` seconds
-    to wait, -1 for as long as it takes; acquiring it raises IndexBusy after that."""
-    index_dir.mkdir(parents=True, exist_ok=True)
-    return _Lock(str(index_dir / LOCK), timeout=timeout)
-
-
-class IndexBusy(StoreError):
-    """Another process is writing the index."""
-
-
-class _Lock(FileLock):
-    def acquire(self, *args, **kwargs):
-        try:
-            return super().acquire(*args, **kwargs)
-        except Timeout:
-            raise IndexBusy(f"another process is adding articles to the index in "
-                            f"{Path(self.lock_file).parent}; try again when it has finished") from None
-
-
-def read_manifest(version: Path) -> dict:
-    """An index version's manifest, without its chunks and vectors."""
-    try:
-        return json.loads((version / "manifest.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise StoreError(f"the index in {version.parent} is damaged ({type(exc).__name__}: {exc}); "
-                         f"rebuild it with {rebuild_command(version.parent)}") from None
-
-
-def indexed_sources(index_dir: Path) -> list[Path]:
-    """The files the articles of the index in `index_dir` were read from, by its manifest (none
-    when there is no readable index): what `rag ingest --rebuild` reads again by default, so an
-    index another version or other settings made is rebuilt with the same articles."""
-    try:
-        manifest = read_manifest(current_version(index_dir))
-        return sorted({Path(a["source_path"]) for a in manifest["articles"].values() if a.get("source_path")})
-    except (StoreError, KeyError, TypeError, AttributeError):
-        return []
-
-
-def chunk_terms(chunk: Chunk) -> list[str]:
-    """A chunk's BM25 terms, its headline's among them (with or without them, the seed set among
-    2,000 news articles ranks the same)."""
-    return lexical.terms(f"{chunk.title}\n{chunk.text}")
-
-
-def _load_terms(version: Path, manifest: dict, count: int) -> list[list[str]] | None:
+def _stored_terms(path: Path, record: dict | None, manifest: dict, count: int) -> list[list[str]] | None:
     """Stored terms when they fit the chunks and this rag.lexical; None to make them again."""
-    if manifest.get("lexical") != lexical.VERSION or _unlike_record(version, manifest, "terms.jsonl"):
+    if manifest.get("lexical") != lexical.VERSION or index_folder.unlike_record(path, record):
         return None
     try:
-        with open(version / "terms.jsonl", encoding="utf-8") as f:
+        with open(path, encoding="utf-8") as f:
             terms = [json.loads(line) for line in f if line.strip()]
     except (OSError, ValueError):
         return None
     return terms if len(terms) == count else None
 
 
-def _file_record(path: Path) -> dict:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return {"size": path.stat().st_size, "sha256": digest.hexdigest()}
+def _format1_segment(version: Path, manifest: dict) -> Segment:
+    """An index an earlier version wrote (one faiss.index and chunks.jsonl a version) as one
+    segment not written yet: it is searched as it is, and the next save writes it anew."""
+    import faiss
 
-
-def _verify_files(version: Path, manifest: dict) -> None:
-    """Each file the manifest records has its recorded size and sha256 (an index saved before
-    the manifest recorded them is taken as it is)."""
-    for name in VERIFIED_FILES:
-        problem = _unlike_record(version, manifest, name)
+    for name in ("faiss.index", "chunks.jsonl"):
+        problem = index_folder.unlike_record(version / name, (manifest.get("files") or {}).get(name))
         if problem:
             raise ValueError(problem)
-
-
-def _unlike_record(version: Path, manifest: dict, name: str) -> str | None:
-    """How a file of an index version differs from the manifest's record of it (None: it does
-    not, or the manifest has no record)."""
-    expected = (manifest.get("files") or {}).get(name)
-    if not expected:
-        return None
-    path = version / name
-    if not path.is_file() or path.stat().st_size != expected.get("size"):
-        return f"{name} is missing or not of its recorded size"
-    if _file_record(path)["sha256"] != expected.get("sha256"):
-        return f"{name} does not match its recorded sha256"
-    return None
-
-
-def _fsync_folder(folder: Path) -> None:
-    for file in folder.iterdir():
-        with open(file, "rb") as f:
-            os.fsync(f.fileno())
-    _fsync_dir(folder)
-
-
-def _fsync_dir(folder: Path) -> None:
-    """Make a folder's entries (a rename into it) durable."""
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _remove_stale(index_dir: Path, keep: set, older_than: float) -> None:
-    """Old versions and leftovers of interrupted saves, if older than `older_than` (a timestamp):
-    never the versions in `keep`, nor anything a writer of another version may still be making."""
-    for entry in index_dir.iterdir():
-        if entry.name in keep or not entry.name.startswith((VERSION_PREFIX, ".tmp-", f".{POINTER}.tmp-")):
-            continue
-        try:
-            if entry.stat().st_mtime >= older_than:
-                continue
-            shutil.rmtree(entry) if entry.is_dir() else entry.unlink(missing_ok=True)
-        except FileNotFoundError:  # removed by someone else meanwhile
-            pass
+    with open(version / "chunks.jsonl", encoding="utf-8") as f:
+        chunks = [Chunk(**json.loads(line)) for line in f if line.strip()]
+    index = faiss.read_index(str(version / "faiss.index"))
+    if index.ntotal != len(chunks):
+        raise ValueError(f"{len(chunks)} chunks, {index.ntotal} vectors")
+    if isinstance(index, faiss.IndexIVF):
+        index.make_direct_map()
+    vectors = index.reconstruct_n(0, index.ntotal) if index.ntotal else np.zeros((0, index.d), np.float32)
+    terms = _stored_terms(version / "terms.jsonl", (manifest.get("files") or {}).get("terms.jsonl"),
+                          manifest, len(chunks))
+    return Segment(chunks, terms or [chunk_terms(c) for c in chunks], np.asarray(vectors, dtype=np.float32))

@@ -19,6 +19,9 @@ from rag.config import REPO_ROOT
 from rag.ingest import ingest
 from rag.store import Store
 
+sys.path.insert(0, str(Path(__file__).parent))
+from index_files import segment_file  # noqa: E402
+
 BAD_CORPUS = Path(__file__).parent / "data" / "bad_corpus"
 
 
@@ -102,9 +105,9 @@ def test_sigkill_during_ingest_leaves_the_previous_index_answering(seed_index, a
 def test_a_damaged_index_says_how_to_rebuild_it(seed_index, tmp_path):
     index = tmp_path / "index"
     shutil.copytree(seed_index.index_dir, index)
-    version = index / (index / "CURRENT").read_text().strip()
-    data = (version / "faiss.index").read_bytes()
-    (version / "faiss.index").write_bytes(data[: len(data) // 2])
+    vectors = segment_file(index, "vectors.npy")
+    data = vectors.read_bytes()
+    vectors.write_bytes(data[: len(data) // 2])
 
     def rag(*args):
         return subprocess.run([sys.executable, "-m", "rag.cli", *args, "--index", str(index)], cwd=REPO_ROOT,

@@ -97,8 +97,8 @@ def test_chunks_are_embedded_without_their_headline(corpus, local, embedder):
     chunk = store.chunks[0]
     plain = embedder.encode_documents([chunk.text])[0]
     headlined = embedder.encode_documents([chunk.text], [chunk.title])[0]
-    assert float(store.vectors[0] @ plain) > 0.999
-    assert float(store.vectors[0] @ headlined) < 0.99
+    assert float(store.engine.vectors[0] @ plain) > 0.999
+    assert float(store.engine.vectors[0] @ headlined) < 0.99
     assert store.manifest["embedder"]["document_format"] == "title: none | text: "
 
 

@@ -3,8 +3,10 @@ import json
 import numpy as np
 import pytest
 
+from rag.index_folder import StoreError
 from rag.types import Chunk
-from rag.store import Store, StoreError, ivf_lists
+from rag.store import Store
+from rag.vector_index.faiss_index import ivf_lists
 
 EMBEDDER = {"name": "test", "dim": 4, "fingerprint": "abc", "document_format": "x"}
 CHUNKER = {"max_tokens": 10, "overlap_sentences": 1, "version": 1}
@@ -87,16 +89,37 @@ def test_current_must_name_a_version_folder_of_the_index(tmp_path, pointer):
         Store.load(index)
 
 
-def test_the_manifest_records_each_file_and_a_changed_file_is_refused_on_load(tmp_path):
+def segment_folders(index_dir):
+    return sorted(p.name for p in (index_dir / "segments").iterdir() if p.name.startswith("s-"))
+
+
+def test_the_manifest_records_each_segment_file_and_a_changed_file_is_refused_on_load(tmp_path):
     store_with(["a", "b"]).save(tmp_path)
     version = tmp_path / current(tmp_path)
     manifest = json.loads((version / "manifest.json").read_text())
-    assert set(manifest["files"]) == {"faiss.index", "chunks.jsonl", "terms.jsonl"}
-    assert all(len(f["sha256"]) == 64 and f["size"] > 0 for f in manifest["files"].values())
-    chunks = (version / "chunks.jsonl").read_text()
-    (version / "chunks.jsonl").write_text(chunks.replace('"text"', '"TEXT"'))  # same size, other bytes
+    [segment] = manifest["segments"]
+    assert segment["chunks"] == 2 and set(segment["files"]) == {"chunks.jsonl", "terms.jsonl", "vectors.npy"}
+    assert all(len(f["sha256"]) == 64 and f["size"] > 0 for f in segment["files"].values())
+    chunks = tmp_path / "segments" / segment["name"] / "chunks.jsonl"
+    chunks.write_text(chunks.read_text().replace('"text"', '"TEXT"'))  # same size, other bytes
     with pytest.raises(StoreError, match="sha256"):
         Store.load(tmp_path)
+
+
+def test_a_commit_writes_only_the_new_segment_and_a_removal_rewrites_only_its_own(tmp_path):
+    store = store_with(["a", "b"])
+    store.save(tmp_path)
+    first = segment_folders(tmp_path)
+    store.add([Chunk("c", 0, 0, 4, "text", "title")], np.eye(4, dtype=np.float32)[2:3], {"c": {"hash": "c"}})
+    store.save(tmp_path)
+    second = segment_folders(tmp_path)
+    assert len(second) == 2 and set(first) < set(second)  # the first segment is listed again, not rewritten
+    loaded = Store.load(tmp_path)
+    loaded.remove_articles({"c"})
+    loaded.save(tmp_path)
+    assert [c.article_id for c in Store.load(tmp_path).chunks] == ["a", "b"]
+    Store.load(tmp_path).save(tmp_path)  # the next save removes what no kept version lists
+    assert segment_folders(tmp_path) == first
 
 
 def test_interrupted_save_leaves_previous_index_loadable(tmp_path, monkeypatch):
@@ -104,7 +127,7 @@ def test_interrupted_save_leaves_previous_index_loadable(tmp_path, monkeypatch):
 
     def crash(*args):
         raise KeyboardInterrupt("killed mid-save")
-    monkeypatch.setattr("rag.store.os.replace", crash)
+    monkeypatch.setattr("rag.index_folder.os.replace", crash)
     with pytest.raises(KeyboardInterrupt):
         store_with(["a", "b"]).save(tmp_path, replaces=current(tmp_path))
     monkeypatch.undo()
@@ -113,15 +136,41 @@ def test_interrupted_save_leaves_previous_index_loadable(tmp_path, monkeypatch):
 
 def test_damaged_index_gives_a_clear_error(tmp_path):
     store_with(["a", "b"]).save(tmp_path)
-    version = tmp_path / (tmp_path / "CURRENT").read_text().strip()
-    data = (version / "faiss.index").read_bytes()
-    (version / "faiss.index").write_bytes(data[: len(data) // 2])
+    version = tmp_path / current(tmp_path)
+    [segment] = json.loads((version / "manifest.json").read_text())["segments"]
+    vectors = tmp_path / "segments" / segment["name"] / "vectors.npy"
+    data = vectors.read_bytes()
+    vectors.write_bytes(data[: len(data) // 2])
     with pytest.raises(StoreError, match="rag ingest --rebuild"):
         Store.load(tmp_path)
     (version / "manifest.json").write_text("{ truncated")
     with pytest.raises(StoreError, match="damaged") as refused:
         Store.load(tmp_path)
     assert f"`rag ingest --rebuild --index {tmp_path}`" in str(refused.value)
+
+
+def test_an_index_an_earlier_version_wrote_loads_and_is_written_anew_on_the_next_save(tmp_path):
+    """Format 1: one faiss.index, chunks.jsonl and terms.jsonl a version."""
+    import faiss
+
+    version = tmp_path / "v-old"
+    version.mkdir()
+    vectors = np.eye(4, dtype=np.float32)[:2]
+    index = faiss.IndexFlatIP(4)
+    index.add(vectors)
+    faiss.write_index(index, str(version / "faiss.index"))
+    (version / "chunks.jsonl").write_text("".join(json.dumps({"article_id": a, "position": 0, "start": 0, "end": 4,
+                                                              "text": "text", "title": "title"}) + "\n"
+                                                  for a in "ab"))
+    (version / "manifest.json").write_text(json.dumps({"format": 1, "embedder": EMBEDDER, "chunker": CHUNKER,
+                                                       "chunks": 2, "articles": {a: {"hash": a} for a in "ab"}}))
+    (tmp_path / "CURRENT").write_text("v-old\n")
+    loaded = Store.load(tmp_path)
+    assert loaded.search(vectors[1], 1)[0][0].article_id == "b"
+    loaded.check_compatible(EMBEDDER, CHUNKER)
+    loaded.save(tmp_path)
+    assert json.loads((tmp_path / current(tmp_path) / "manifest.json").read_text())["format"] == 2
+    assert [c.article_id for c in Store.load(tmp_path).chunks] == ["a", "b"]
 
 
 def test_missing_index_says_how_to_build_one(tmp_path):
@@ -145,22 +194,24 @@ def test_index_from_another_embedder_or_chunker_is_refused(tmp_path):
 
 
 def test_large_index_switches_to_an_inverted_file_and_survives_a_save(tmp_path, monkeypatch):
-    monkeypatch.setattr("rag.store.APPROXIMATE_FROM", 500)
-    monkeypatch.setattr("rag.store.IVF_PROBES", 128)  # every list: the same results as exact search
+    monkeypatch.setattr("rag.vector_index.faiss_index.APPROXIMATE_FROM", 500)
+    monkeypatch.setattr("rag.vector_index.faiss_index.IVF_PROBES", 128)  # every list: the same results as exact
     rng = np.random.default_rng(0)
     vectors = rng.normal(size=(600, 4)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     store = Store.empty(EMBEDDER, CHUNKER)
     store.add([Chunk(f"a{i}", 0, 0, 4, "text", "title") for i in range(600)], vectors,
               {f"a{i}": {"hash": str(i)} for i in range(600)})
-    assert type(store.index).__name__ == "IndexIVFFlat" and store.index.nlist == ivf_lists(600) == 128
+    assert type(store.engine.index).__name__ == "IndexIVFFlat" and store.engine.index.nlist == ivf_lists(600) == 128
     store.save(tmp_path)
+    assert (tmp_path / current(tmp_path) / "faiss.index").is_file()  # trained once, saved with the version
     loaded = Store.load(tmp_path)
-    assert type(loaded.index).__name__ == "IndexIVFFlat" and loaded.index.nprobe == 128
-    assert np.allclose(loaded.vectors, vectors)
+    assert loaded.engine._index is not None  # taken from the version, not trained again
+    assert type(loaded.engine.index).__name__ == "IndexIVFFlat" and loaded.engine.index.nprobe == 128
+    assert np.allclose(loaded.engine.vectors, vectors)
     exact = vectors @ vectors[7]
     found = loaded.search(vectors[7], 10)
     assert [c.article_id for c, _ in found] == [f"a{i}" for i in np.argsort(-exact)[:10]]
     assert found[0][1] == pytest.approx(1.0, abs=1e-5)
     loaded.remove_articles({f"a{i}" for i in range(200)})  # back under the size: exact again
-    assert type(loaded.index).__name__ == "IndexFlatIP"
+    assert type(loaded.engine.index).__name__ == "IndexFlatIP"

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from rag.config import REPO_ROOT
-from rag.store import IndexBusy, Store, writer_lock
+from rag.index_folder import IndexBusy, writer_lock
+from rag.store import Store
 
 WRITER = Path(__file__).parent / "ingest_writer.py"
 
@@ -39,12 +40,12 @@ def test_two_processes_ingesting_into_one_index_both_land(tmp_path, trial):
     store = Store.load(index)
     assert len(store.articles) == 40
     assert {a[0] for a in store.articles} == {"a", "b"}
-    assert len(store.chunks) == len(store.vectors) >= 40
+    assert len(store.chunks) == len(store.engine) >= 40
 
 
 def test_the_writer_lock_is_held_across_processes(tmp_path):
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time; from pathlib import Path; from rag.store import writer_lock\n"
+        [sys.executable, "-c", "import sys, time; from pathlib import Path; from rag.index_folder import writer_lock\n"
          "with writer_lock(Path(sys.argv[1])):\n    print('held', flush=True); time.sleep(30)", str(tmp_path)],
         cwd=REPO_ROOT, stdout=subprocess.PIPE, text=True)
     try:
