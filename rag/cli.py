@@ -68,9 +68,8 @@ def _progress_printer():
 
 def cmd_ingest(args) -> int:
     from rag.embedder import Embedder
-    from rag.ingest import ingest
     from rag.index_folder import IndexBusy, indexed_sources, writer_lock
-    from rag.ingest import pending_ingest
+    from rag.ingest import ingest, pending_ingest
 
     settings = Settings.from_args(args)
     paths = [Path(p) for p in args.paths]

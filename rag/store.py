@@ -130,7 +130,7 @@ class Store:
         vectors = np.asarray(vectors, dtype=np.float32)
         keys = [chunk_key(c, self.articles[c.article_id]["hash"]) for c in chunks]
         terms = [chunk_terms(c) for c in chunks]
-        self.engine.add(keys, vectors, _payloads(chunks), terms)
+        self.engine.add(keys, vectors, _payloads(chunks, self.articles), terms)
         self.segments.append(Segment(chunks, terms, None if self.engine.keeps_vectors else vectors))
         self._changed()
 
@@ -218,7 +218,7 @@ class Store:
                     if segment.vectors is None:
                         raise ValueError(f"segment {segment.name} has no vectors for {engine.name}")
                     keys = store.keys[start:start + len(segment.chunks)]
-                    engine.add(keys, segment.vectors, _payloads(segment.chunks))
+                    engine.add(keys, segment.vectors, _payloads(segment.chunks, store.articles))
                     start += len(keys)
             if not engine.load(version, store.keys) and engine.keeps_vectors:
                 raise StoreError(f"the vector engine {engine.describe()} does not hold this index's vectors; "
@@ -230,9 +230,15 @@ class Store:
             raise damaged(index_dir, f"{type(exc).__name__}: {exc}") from None
 
 
-def _payloads(chunks: list[Chunk]) -> list[dict]:
-    """What the engine keeps beside each vector, for filters."""
-    return [{"article_id": c.article_id, "chunk_id": c.chunk_id} for c in chunks]
+def _payloads(chunks: list[Chunk], articles: dict) -> list[dict]:
+    """What the engine keeps beside each vector, for filters: the chunk's article, and that
+    article's date and source where it has them."""
+    out = []
+    for c in chunks:
+        meta = articles.get(c.article_id, {})
+        out.append({"article_id": c.article_id, "chunk_id": c.chunk_id,
+                    **{k: meta[k] for k in ("date", "source") if meta.get(k)}})
+    return out
 
 
 def _write_segment(index_dir: Path, segment: Segment) -> None:

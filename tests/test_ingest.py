@@ -183,3 +183,27 @@ def test_cli_ingest_of_files_adds_them_and_a_folder_or_prune_drops_the_missing(c
     assert result.returncode == 0, result.stderr
     assert "removed 2 articles not found under" in result.stderr  # a folder is the whole corpus
     assert sorted(Store.load(local.index_dir).articles) == ["rain"]
+
+
+def test_cli_ingest_alone_resumes_an_ingest_that_stopped_after_a_commit(corpus, local, embedder):
+    """A kill after a batch's commit leaves its articles in the index and the ingest pending;
+    `rag ingest` with no paths finishes it with the paths it was given."""
+    from rag.ingest import IngestCancelled, pending_ingest
+
+    article(corpus, "wind", "Storm warning", "Strong winds are expected on the coast tonight.")
+    embedded = []
+
+    def progress(done, total, articles):
+        embedded.append(done)
+
+    with pytest.raises(IngestCancelled):  # stops inside its second batch (one article a batch)
+        ingest([corpus], local, embedder, batch_chunks=1, progress=progress,
+               should_stop=lambda: len(embedded) > 1)
+    committed = Store.load(local.index_dir)
+    assert 1 <= len(committed.articles) < 3 and pending_ingest(local.index_dir)["paths"] == [str(corpus)]
+
+    result = rag_cli("ingest", "--index", local.index_dir)
+    assert result.returncode == 0, result.stderr
+    assert "resuming the ingest of" in result.stderr and f"unchanged {len(committed.articles)}" in result.stderr
+    assert sorted(Store.load(local.index_dir).articles) == ["moon", "rain", "wind"]
+    assert pending_ingest(local.index_dir) is None

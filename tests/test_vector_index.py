@@ -165,3 +165,22 @@ def test_the_engine_setting_is_checked():
     assert Settings.load(index_engine="qdrant").index_engine == "qdrant"
     with pytest.raises(SettingsError, match="RAG_INDEX_DIR"):
         Settings.load(index_engine="/srv/index")  # RAG_INDEX named the folder before the engine
+
+
+def test_a_qdrant_collection_of_other_vectors_is_refused_with_what_to_do():
+    from qdrant_client import QdrantClient
+
+    client = QdrantClient(":memory:")
+    QdrantIndex(client, "news", 4)
+    with pytest.raises(StoreError, match="RAG_QDRANT_COLLECTION"):
+        QdrantIndex(client, "news", DIM)
+
+
+def test_chunks_carry_their_articles_date_and_source_to_the_engine():
+    engine = make_engine("qdrant-memory")
+    store = Store.empty(EMBEDDER, CHUNKER, engine)
+    store.add([Chunk("a", 0, 0, 4, "text", "t")], unit(1)[None],
+              {"a": {"hash": "h", "date": "2015-07-21", "source": "okaz"}})
+    [record] = engine.client.scroll(engine.collection, limit=5)[0]
+    assert record.payload == {"article_id": "a", "chunk_id": "a#0", "date": "2015-07-21", "source": "okaz",
+                              "key": store.keys[0]}

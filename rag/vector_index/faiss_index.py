@@ -28,22 +28,40 @@ def ivf_lists(count: int) -> int:
     return 1 << round(np.log2(4 * np.sqrt(count)))
 
 
-def build_index(vectors: np.ndarray) -> faiss.Index:
-    """Inner-product index over unit vectors: exact while small, an inverted file when large."""
-    dim = vectors.shape[1]
-    if len(vectors) < APPROXIMATE_FROM:
+def build_index(vectors) -> faiss.Index:
+    """Inner-product index over unit vectors (an array, or a list of arrays added in turn so no
+    second copy of them all is made): exact while small, an inverted file when large."""
+    parts = [vectors] if isinstance(vectors, np.ndarray) else list(vectors)
+    dim = parts[0].shape[1]
+    count = sum(len(p) for p in parts)
+    if count < APPROXIMATE_FROM:
         index = faiss.IndexFlatIP(dim)
     else:
-        lists = ivf_lists(len(vectors))
+        lists = ivf_lists(count)
         index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, lists, faiss.METRIC_INNER_PRODUCT)
-        sample = np.random.default_rng(0).permutation(len(vectors))[:lists * IVF_TRAINING_PER_LIST]
-        index.train(vectors[np.sort(sample)])
+        sample = np.sort(np.random.default_rng(0).permutation(count)[:lists * IVF_TRAINING_PER_LIST])
+        index.train(_rows_of(parts, sample))
         index.nprobe = IVF_PROBES
-    index.add(vectors)
+    for part in parts:
+        index.add(np.ascontiguousarray(part, dtype=np.float32))
+    if isinstance(index, faiss.IndexIVF):
+        index.make_direct_map()  # reconstruct(): a row's vector, for similarity()
     return index
 
 
+def _rows_of(parts: list[np.ndarray], rows: np.ndarray) -> np.ndarray:
+    """The given rows (sorted) of the concatenation of `parts`."""
+    out, start = [], 0
+    for part in parts:
+        inside = rows[(rows >= start) & (rows < start + len(part))] - start
+        out.append(np.asarray(part[inside], dtype=np.float32))
+        start += len(part)
+    return np.vstack(out)
+
+
 class FaissIndex:
+    """The vectors live once, in the FAISS index (a million 768-d vectors are 3 GB); vectors
+    added since it was built wait in `_parts` (views of the segments' files when loaded)."""
     name = "faiss"
     keeps_vectors = False
 
@@ -52,7 +70,6 @@ class FaissIndex:
         self.keys: list[str] = []
         self.articles: list[str] = []
         self._parts: list[np.ndarray] = []
-        self._vectors: np.ndarray | None = np.zeros((0, dim), dtype=np.float32)
         self._rows: dict[str, int] | None = None
         self._index: faiss.Index | None = None
 
@@ -62,13 +79,17 @@ class FaissIndex:
     def __len__(self) -> int:
         return len(self.keys)
 
+    def _all_parts(self) -> list[np.ndarray]:
+        indexed = []
+        if self._index is not None and self._index.ntotal:
+            indexed = [self._index.reconstruct_n(0, self._index.ntotal)]
+        return indexed + self._parts
+
     @property
     def vectors(self) -> np.ndarray:
-        """All vectors, rows in key order."""
-        if self._parts:
-            self._vectors = np.vstack([self._vectors, *self._parts])
-            self._parts = []
-        return self._vectors
+        """All vectors, rows in key order (a copy)."""
+        parts = self._all_parts()
+        return np.vstack(parts) if parts else np.zeros((0, self.dim), dtype=np.float32)
 
     @property
     def rows(self) -> dict[str, int]:
@@ -78,8 +99,10 @@ class FaissIndex:
 
     @property
     def index(self) -> faiss.Index:
-        if self._index is None:
-            self._index = build_index(self.vectors)
+        if self._index is None or self._parts:
+            parts = self._all_parts() or [np.zeros((0, self.dim), dtype=np.float32)]
+            self._index, self._parts = None, []
+            self._index = build_index(parts)
         return self._index
 
     def add(self, keys: list[str], vectors: np.ndarray, payloads: list[dict],
@@ -89,17 +112,18 @@ class FaissIndex:
         self.keys += keys
         self.articles += [p["article_id"] for p in payloads]
         self._parts.append(np.asarray(vectors, dtype=np.float32).reshape(len(keys), self.dim))
-        self._rows = self._index = None
+        self._rows = None
 
     def remove(self, keys: list[str]) -> None:
         gone = {self.rows[k] for k in keys if k in self.rows}
         if not gone:
             return
         keep = [i for i in range(len(self.keys)) if i not in gone]
-        self._vectors = self.vectors[keep]
+        remaining = self.vectors[keep]
+        self._index, self._parts = None, [remaining]
         self.keys = [self.keys[i] for i in keep]
         self.articles = [self.articles[i] for i in keep]
-        self._rows = self._index = None
+        self._rows = None
 
     def commit(self) -> None:
         pass  # nothing shared: the removals are already done
@@ -120,12 +144,11 @@ class FaissIndex:
         return [(self.keys[r], float(s)) for r, s in zip(rows[0], scores[0]) if r >= 0]
 
     def similarity(self, query: np.ndarray, keys: list[str]) -> np.ndarray:
-        rows = [self.rows.get(k, -1) for k in keys]
-        known = np.asarray([r for r in rows if r >= 0], dtype=np.int64)
+        rows = np.asarray([self.rows.get(k, -1) for k in keys], dtype=np.int64)
         out = np.zeros(len(keys), dtype=np.float32)
-        if known.size:
-            mask = np.asarray(rows) >= 0
-            out[mask] = self.vectors[known] @ np.asarray(query, dtype=np.float32)
+        known = rows >= 0
+        if known.any():
+            out[known] = self.index.reconstruct_batch(rows[known]) @ np.asarray(query, dtype=np.float32)
         return out
 
     def save(self, folder: Path) -> None:
@@ -134,8 +157,8 @@ class FaissIndex:
             faiss.write_index(self.index, str(folder / SAVED))
 
     def load(self, folder: Path, keys: list[str]) -> bool:
-        """An inverted file saved with the version, when it holds exactly as many vectors (the
-        vectors are added from the segments all the same: similarity() reads them)."""
+        """An inverted file saved with the version, when it holds exactly as many vectors: it
+        takes the place of the vectors added from the segments."""
         path = folder / SAVED
         if not path.is_file():
             return False
@@ -146,5 +169,6 @@ class FaissIndex:
         if not isinstance(index, faiss.IndexIVF) or index.ntotal != len(keys) or index.d != self.dim:
             return False
         index.nprobe = IVF_PROBES
-        self._index = index
+        index.make_direct_map()
+        self._index, self._parts = index, []
         return True

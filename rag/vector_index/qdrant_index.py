@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.index_folder import StoreError
 from rag.vector_index.base import ChunkFilter
 
 DENSE = "dense"
@@ -77,7 +78,8 @@ class QdrantIndex:
         else:
             size = client.get_collection(collection).config.params.vectors[DENSE].size
             if size != dim:
-                raise ValueError(f"the Qdrant collection {collection!r} holds {size}-d vectors, not {dim}-d")
+                raise StoreError(f"the Qdrant collection {collection!r} holds {size}-d vectors, not {dim}-d: "
+                                 f"name another one (RAG_QDRANT_COLLECTION) or delete it")
 
     @classmethod
     def from_settings(cls, settings, dim: int) -> "QdrantIndex":
