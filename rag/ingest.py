@@ -237,6 +237,9 @@ def _ingest(paths, settings, embedder, rebuild, progress, remove_missing, max_ch
     report.chunks_embedded = total
     if todo or report.removed or renamed or rebuild or resumed or not (settings.index_dir / "CURRENT").exists():
         commit(final=True)
+    if rebuild and store.engine.keeps_vectors:  # a shared engine: sweep out what no version lists now
+        store.engine.remove([k for k in store.engine.stored_keys() if k not in store.rows])
+        store.engine.commit()
     report.total_articles = len(store.articles)
     report.total_chunks = len(store.chunks)
     report.seconds = time.perf_counter() - started

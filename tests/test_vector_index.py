@@ -184,3 +184,30 @@ def test_chunks_carry_their_articles_date_and_source_to_the_engine():
     [record] = engine.client.scroll(engine.collection, limit=5)[0]
     assert record.payload == {"article_id": "a", "chunk_id": "a#0", "date": "2015-07-21", "source": "okaz",
                               "key": store.keys[0]}
+
+
+def test_a_qdrant_rebuild_sweeps_out_points_no_version_lists(tmp_path):
+    """Points a crashed ingest upserted but never committed, and articles gone since, leave the
+    collection at the next rebuild."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from fake_embedder import FakeEmbedder
+
+    from rag.config import Settings
+    from rag.ingest import ingest
+    from rag.vector_index import open_engine
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "kept.txt").write_text("Kept\nThis article stays.", encoding="utf-8")
+    settings = Settings.load(index_dir=tmp_path / "index", index_engine="qdrant", qdrant_collection="sweep")
+    embedder = FakeEmbedder()
+    ingest([corpus], settings, embedder)
+    engine = open_engine(settings, embedder.dim)
+    engine.add(["orphan#0@h"], unit(1)[None], [{"article_id": "orphan", "chunk_id": "orphan#0"}])  # never committed
+    assert "orphan#0@h" in engine.stored_keys()
+    ingest([corpus], settings, embedder, rebuild=True)
+    store = Store.load(settings.index_dir, open_engine(settings, embedder.dim))
+    assert sorted(store.engine.stored_keys()) == sorted(store.keys)

@@ -43,6 +43,9 @@ class VectorIndex(Protocol):
     def commit(self) -> None:
         """Called once the version that no longer lists the removed keys is current."""
 
+    def stored_keys(self) -> list[str]:
+        """Every key the engine holds (for a server: those of every version and writer)."""
+
     def search(self, query: np.ndarray, k: int, where: ChunkFilter | None = None) -> list[tuple[str, float]]:
         """The k keys nearest to a unit query vector, best first, with their cosines."""
 

@@ -128,6 +128,9 @@ class FaissIndex:
     def commit(self) -> None:
         pass  # nothing shared: the removals are already done
 
+    def stored_keys(self) -> list[str]:
+        return list(self.keys)
+
     def search(self, query: np.ndarray, k: int, where: ChunkFilter | None = None) -> list[tuple[str, float]]:
         if not self.keys or k <= 0:
             return []

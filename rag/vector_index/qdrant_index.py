@@ -126,6 +126,17 @@ class QdrantIndex:
         for start in range(0, len(removed), UPSERT_BATCH):
             self.client.delete(self.collection, [point_id(k) for k in removed[start:start + UPSERT_BATCH]], wait=True)
 
+    def stored_keys(self) -> list[str]:
+        """Every key the collection holds (a rebuild sweeps out those its index no longer lists:
+        a crashed ingest's batch, articles dropped since)."""
+        keys, offset = [], None
+        while True:
+            records, offset = self.client.scroll(self.collection, limit=1024, offset=offset,
+                                                 with_payload=["key"], with_vectors=False)
+            keys += [r.payload["key"] for r in records]
+            if offset is None:
+                return keys
+
     def _filter(self, where: ChunkFilter | None):
         if where is None or where.articles is None:
             return None
