@@ -15,6 +15,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 # and the seed set two right answers (README, Quality).
 BM25_WEIGHT = 0.2
 CONTEXT_WEIGHT = 0.0
+INDEX_ENGINES = ("faiss", "qdrant")  # RAG_INDEX: rag.vector_index.open_engine opens each
 
 
 def _default_model_dir() -> Path:
@@ -112,8 +113,8 @@ def _convert(name: str, value):
     if not isinstance(value, str):
         return value
     kind = {f.name: f.type for f in fields(Settings)}[name]
-    if name == "index_engine" and value not in ("faiss", "qdrant"):
-        raise SettingsError(f"RAG_INDEX (the vector engine) is faiss or qdrant, not {value!r}"
+    if name == "index_engine" and value not in INDEX_ENGINES:
+        raise SettingsError(f"RAG_INDEX (the vector engine) is {' or '.join(INDEX_ENGINES)}, not {value!r}"
                             + ("; the index folder is RAG_INDEX_DIR" if "/" in value else ""))
     try:
         if kind == "int":

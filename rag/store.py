@@ -20,7 +20,6 @@ from rag.types import Chunk
 from rag.vector_index.base import ChunkFilter, VectorIndex
 from rag.vector_index.faiss_index import FaissIndex
 
-SEGMENT_FILES = ("chunks.jsonl", "terms.jsonl", "vectors.npy")
 VERIFIED_FILES = ("chunks.jsonl", "vectors.npy")  # terms.jsonl is derived: made again when it does not match
 
 
@@ -64,9 +63,13 @@ class Store:
         return cls(manifest, [], engine)
 
     def _changed(self) -> None:
+        """Rows made again from the segments (after a removal: rows move)."""
         self.chunks = [c for s in self.segments for c in s.chunks]
         self.terms = [t for s in self.segments for t in s.terms]
         self.keys = [chunk_key(c, self.articles[c.article_id]["hash"]) for c in self.chunks]
+        self._forget_derived()
+
+    def _forget_derived(self) -> None:
         self._rows = None
         self._lexical = None
         self._neighbours = None
@@ -132,7 +135,11 @@ class Store:
         terms = [chunk_terms(c) for c in chunks]
         self.engine.add(keys, vectors, _payloads(chunks, self.articles), terms)
         self.segments.append(Segment(chunks, terms, None if self.engine.keeps_vectors else vectors))
-        self._changed()
+        # New rows go at the end: appended, not made again from every segment at each batch.
+        self.chunks += chunks
+        self.terms += terms
+        self.keys += keys
+        self._forget_derived()
 
     def remove_articles(self, article_ids: set[str]) -> None:
         removed = []

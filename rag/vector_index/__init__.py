@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from rag.vector_index.base import ChunkFilter, VectorIndex  # noqa: F401 (the seam's names)
 
-ENGINES = ("faiss", "qdrant")
-
 
 def open_engine(settings, dim: int) -> VectorIndex:
     """The vector engine the settings choose, empty on this side (a server keeps its own)."""
