@@ -21,6 +21,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from urllib.parse import urlparse
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -35,6 +36,8 @@ from rag.chat import Answer, Assistant, QuestionError  # noqa: E402
 from rag.config import Settings  # noqa: E402
 from rag.types import Citation  # noqa: E402
 from rag.corpus import SUFFIXES  # noqa: E402
+from rag.dates import shown_date  # noqa: E402
+from rag.filters import FilterError, make_filter  # noqa: E402
 from rag.guard import LOOPBACK_NAMES, LoginThrottle, RequestGuard, parse_login  # noqa: E402
 from rag.embedder import Embedder  # noqa: E402
 from rag.ingest import IngestCancelled, TooLarge, build_missing_index, describe_progress, ingest  # noqa: E402
@@ -111,6 +114,7 @@ CSS = """
 .source { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 8px 12px; margin-bottom: 8px; }
 .source.active { border-color: var(--color-accent); box-shadow: 0 0 0 2px var(--color-accent-soft); }
 .source .meta { font-size: 0.85em; opacity: 0.75; }
+.source .context { font-size: 0.9em; }
 .source mark { background: #fde68a; color: inherit; padding: 0 2px; }
 .refused { border-left: 4px solid #9ca3af; padding: 8px 12px; opacity: 0.9; }
 a.cite { font-weight: 600; text-decoration: none; cursor: pointer; }
@@ -176,9 +180,22 @@ def highlighted(citation: Citation) -> str:
             + html.escape(text[end:]))
 
 
+def safe_link(url: str) -> str | None:
+    """An article's URL as a link target: only http(s), so a file cannot plant a javascript: link."""
+    return url if urlparse(url).scheme in ("http", "https") and urlparse(url).netloc else None
+
+
 def _source(c: Citation) -> str:
+    """[1] headline — outlet, 29 September 2015 · page 3, the headline a link when the article has
+    a URL; then the passage, the supporting sentence marked."""
+    title = html.escape(c.title)
+    link = safe_link(c.url)
+    if link:
+        title = f'<a href="{html.escape(link)}" target="_blank" rel="noopener noreferrer">{title}</a>'
+    # bdi: the outlet and date keep their own direction inside a right-to-left headline line
+    context = f' — <bdi class="context">{html.escape(c.context())}</bdi>' if c.context() else ""
     return (f'<div class="source" id="src-{c.n}" dir="{"rtl" if language(c.text) == "ar" else "ltr"}">'
-            f'<div><b>[{c.n}] {html.escape(c.title)}</b></div>'
+            f'<div><b>[{c.n}] {title}</b>{context}</div>'
             f'<div class="meta" dir="ltr">{html.escape(c.article_id)} · characters {c.start}–{c.end}</div>'
             f'<p>{highlighted(c)}</p></div>')
 
@@ -222,8 +239,11 @@ def sources_html(answer: Answer | None, show_retrieved: bool = False) -> str:
 
 def index_status(assistant: Assistant) -> str:
     store = assistant.store
+    dated, outlets = store.dates(), store.sources()
+    spans = (f" · dated {shown_date(dated[0])} – {shown_date(dated[1])}" if dated else "") + \
+        (f" · {len(outlets)} sources" if outlets else "")
     return (f"**Index** `{assistant.settings.index_dir}`: {len(store.articles)} articles, "
-            f"{len(store.chunks)} chunks · **embedder** {store.manifest['embedder']['name']} "
+            f"{len(store.chunks)} chunks{spans} · **embedder** {store.manifest['embedder']['name']} "
             f"({store.manifest['embedder']['dim']}-d) · **LLM** {assistant.llm_name}")
 
 
@@ -233,6 +253,25 @@ _CANCEL = threading.Event()  # set by the Stop button: the running upload stops 
 
 def _report_lines(problems) -> list[str]:
     return [f"- **{html.escape(p.path)}**{html.escape(p.where)}: {html.escape(p.reason)}" for p in problems]
+
+
+READ_SHOWN = 5  # articles of one file listed in the upload report; the rest are counted
+
+
+def read_lines(accepted) -> list[str]:
+    """What was read of each saved file: each article's headline, date and source as extracted,
+    so a user sees at once a headline or date that came out wrong."""
+    lines = []
+    for path in accepted.saved:
+        articles = accepted.articles.get(path.name, [])
+        for article in articles[:READ_SHOWN]:
+            meta = article.meta
+            found = ", ".join(filter(None, (meta.source, shown_date(meta.date) if meta.date else "no date",
+                                            f"{len(meta.pages)} pages" if meta.pages else "")))
+            lines.append(f"- **{html.escape(path.name)}**: {html.escape(article.title)} ({html.escape(found)})")
+        if len(articles) > READ_SHOWN:
+            lines.append(f"- **{html.escape(path.name)}**: and {len(articles) - READ_SHOWN:,} more articles")
+    return lines
 
 
 def indexed_ids(assistant: Assistant) -> dict[str, str]:
@@ -287,23 +326,28 @@ def add_articles(assistant: Assistant, files: list[str] | None, progress, replac
     head = (f"Added {len(report.added)} and updated {len(report.changed)} articles "
             f"({report.chunks_embedded} passages embedded in {report.seconds:.1f} s); "
             f"{report.unchanged} were already indexed.{replaced}")
-    return (head + ("\n\nNot added:\n" + "\n".join(refused) if refused else "")
+    read = read_lines(accepted)
+    return (head + ("\n\nRead:\n" + "\n".join(read) if read else "")
+            + ("\n\nNot added:\n" + "\n".join(refused) if refused else "")
             + ("\n\nWarnings:\n" + "\n".join(warnings) if warnings else ""))
 
 
 def responder(assistant: Assistant):
-    """The chat's function for Gradio: (message, history, top_k, show_retrieved) -> (shown answer,
-    sources HTML), the draft streamed as it is written, then the checked answer with its sources."""
-    def respond(message, history: list[dict], top_k: int, show_retrieved: bool):
+    """The chat's function for Gradio: (message, history, top_k, show_retrieved, since, until,
+    sources) -> (shown answer, sources HTML), the draft streamed as it is written, then the
+    checked answer with its sources; since/until/sources choose which articles may answer."""
+    def respond(message, history: list[dict], top_k: int, show_retrieved: bool, since: str = "", until: str = "",
+                sources: list[str] | None = None):
         partial = ""
         try:
-            for piece in assistant.stream(message_text(message), history_pairs(history), int(top_k)):
+            where = make_filter(since, until, sources, assistant.store.sources() if sources else {})
+            for piece in assistant.stream(message_text(message), history_pairs(history), int(top_k), where):
                 if isinstance(piece, Answer):
                     yield shown_text(piece.answer), sources_html(piece, show_retrieved)
                 else:
                     partial += piece
                     yield draft_text(partial), ""
-        except (QuestionError, LLMError) as exc:  # said in the chat: a question it cannot take, a server down
+        except (QuestionError, LLMError, FilterError) as exc:  # said in the chat: a question it cannot take, a server down
             yield shown_text(str(exc)), ""
     return respond
 
@@ -316,6 +360,13 @@ def build(assistant: Assistant) -> gr.Blocks:
         top_k = gr.Slider(1, 8, value=assistant.settings.top_k, step=1, label="Passages given to the LLM",
                           render=False)
         show_retrieved = gr.Checkbox(False, label="Show retrieved passages that were not cited", render=False)
+        dated = assistant.store.dates()
+        since = gr.Textbox("", label="Articles from (date) · من تاريخ", placeholder=dated[0] if dated else "2015-09-29",
+                           render=False, elem_id="filter-since", max_lines=1)
+        until = gr.Textbox("", label="Articles until (date) · حتى تاريخ", placeholder=dated[1] if dated else "2015-09-30",
+                           render=False, elem_id="filter-until", max_lines=1)
+        outlets = gr.Dropdown(choices=list(assistant.store.sources()), value=[], multiselect=True,
+                              label="Sources · المصادر (none chosen: all)", render=False, elem_id="filter-sources")
         gr.Markdown("## News Q&A · أسئلة وأجوبة الأخبار\nAsk in Arabic or English. Every answer cites "
                     "the article passages it uses; when the articles do not hold the answer, it says so.")
         with gr.Row():
@@ -324,7 +375,7 @@ def build(assistant: Assistant) -> gr.Blocks:
                 chat = gr.ChatInterface(
                     respond, chatbot=gr.Chatbot(height=560, label="Chat", buttons=["copy"],
                                                 render_markdown=False, sanitize_html=True, allow_tags=False),
-                    additional_inputs=[top_k, show_retrieved],
+                    additional_inputs=[top_k, show_retrieved, since, until, outlets],
                     additional_inputs_accordion="Settings",
                     additional_outputs=[sources], examples=[[e] for e in EXAMPLES],
                     cache_examples=False, api_name="chat", concurrency_limit=1)
@@ -347,10 +398,11 @@ def build(assistant: Assistant) -> gr.Blocks:
                        api_visibility="private", queue=False)
 
         def upload(chosen, replacing, progress=gr.Progress()):
-            return add_articles(assistant, chosen, progress, bool(replacing)), index_status(assistant), None
+            report = add_articles(assistant, chosen, progress, bool(replacing))
+            return report, index_status(assistant), None, gr.update(choices=list(assistant.store.sources()))
 
-        add.click(upload, [files, replace], [added, status, files], api_name="add_articles", concurrency_limit=1,
-                  concurrency_id="ingest")
+        add.click(upload, [files, replace], [added, status, files, outlets], api_name="add_articles",
+                  concurrency_limit=1, concurrency_id="ingest")
         stop.click(_CANCEL.set, None, None, queue=False, api_visibility="private")
     return demo
 

@@ -3,14 +3,20 @@
 # compiled here), both models fetched and verified into the model cache, and the index of seeds/.
 # Re-running skips what is already there and whole.
 #   ./setup.sh           for the assistant
-#   ./setup.sh --tests   also Debian's chromium, for the browser test (Playwright drives it)
+#   ./setup.sh --tests   also Debian's chromium, for the browser test (Playwright drives it), and
+#                        the DejaVu fonts, whose Arabic letters the PDF reader tests write with
 set -euo pipefail
 cd "$(dirname "$0")"
 
-if [ "${1:-}" = "--tests" ] && [ ! -x /usr/bin/chromium ]; then
-  SUDO=; [ "$(id -u)" = 0 ] || SUDO=sudo
-  echo "setup: installing chromium for the browser test" >&2
-  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+if [ "${1:-}" = "--tests" ]; then
+  MISSING=()
+  [ -x /usr/bin/chromium ] || MISSING+=(chromium)
+  [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || MISSING+=(fonts-dejavu-core)
+  if [ ${#MISSING[@]} -gt 0 ]; then
+    SUDO=; [ "$(id -u)" = 0 ] || SUDO=sudo
+    echo "setup: installing ${MISSING[*]} for the tests" >&2
+    $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${MISSING[@]}" >/dev/null
+  fi
 fi
 
 PYTHON=${PYTHON:-}

@@ -15,12 +15,15 @@ from rag import claims, grounding, verify
 from rag.arabic import language
 from rag.config import Settings
 from rag.embedder import Embedder
+from rag.filters import describe as describe_filter
 from rag.ingest import chunker_settings
+from rag.readers.base import Metadata
 from rag.llm import LLM, load as load_llm
 from rag.prompts import answer_start, build_messages, fixed_messages, refusal, withheld
 from rag.retriever import Fusion, Retrieval, Retriever, ranked_json, search_query
 from rag.store import Store
 from rag.vector_index import open_engine
+from rag.vector_index.base import ChunkFilter
 from rag.types import Citation, Evidence, Passage
 
 MAX_QUESTION_CHARS = 2000
@@ -53,6 +56,7 @@ class Answer:
     sentences: list[verify.Verdict] = field(default_factory=list)  # each draft sentence's verdict
     withheld: bool = False  # the LLM answered but the verifier confirmed none of it
     closest: list[Citation] = field(default_factory=list)  # with no answer: the nearest passages
+    filters: dict = field(default_factory=dict)  # the user's date and source filter (rag.filters.describe)
 
     def to_json(self) -> dict:
         data = asdict(self)
@@ -132,13 +136,15 @@ class Assistant:
         store.check_compatible(self.embedder.id, chunker_settings(self.settings))
         self.store, self.retriever = store, Retriever(store, self.embedder, self.retriever.fusion)
 
-    def ask(self, question: str, history: list[tuple[str, str]] = (), top_k: int | None = None) -> Answer:
-        *_, answer = self.stream(question, history, top_k)
+    def ask(self, question: str, history: list[tuple[str, str]] = (), top_k: int | None = None,
+            where: ChunkFilter | None = None) -> Answer:
+        *_, answer = self.stream(question, history, top_k, where)
         return answer
 
     def stream(self, question: str, history: list[tuple[str, str]] = (),
-               top_k: int | None = None) -> Iterator[str | Answer]:
-        """Yield the answer text piece by piece as the LLM writes it, then the checked Answer."""
+               top_k: int | None = None, where: ChunkFilter | None = None) -> Iterator[str | Answer]:
+        """Yield the answer text piece by piece as the LLM writes it, then the checked Answer.
+        `where` (rag.filters): only the articles it allows answer."""
         started = time.perf_counter()
         question = clean_question(question)
         history = trim_history(history, self.embedder.count_tokens)
@@ -146,11 +152,11 @@ class Assistant:
         retriever = self.retriever  # one index for the whole answer, even if an upload swaps it
         retrieval = retriever.retrieve(search_query(question, history), top_k or self.settings.top_k,
                                        budget_tokens=self.settings.passage_tokens,
-                                       passages_per_article=self.settings.passages_per_article)
+                                       passages_per_article=self.settings.passages_per_article, where=where)
         timings = {"retrieval": time.perf_counter() - started}
         retrieved = ranked_json(retrieval.ranked)
         answer = Answer(question, lang, "", refused=False, retrieved=retrieved,
-                        passages=retrieval.passages, timings=timings)
+                        passages=retrieval.passages, timings=timings, filters=describe_filter(where))
 
         if not grounding.passes_gate(retrieval.best_score):
             answer.answer, answer.refused, answer.gated = refusal(lang), True, True
@@ -247,9 +253,14 @@ class Assistant:
         for j, e in enumerate(evidence):
             if e.n not in best or similarity[j] > similarity[best[e.n]]:
                 best[e.n] = j
-        return [Citation(n, p.article_id, p.title, p.text, p.start, p.end, evidence[best[n]].text,
-                         evidence[best[n]].start, evidence[best[n]].end)
-                for n, p in enumerate(passages, 1) if n in best]
+        return [self.citation(n, p, evidence[best[n]]) for n, p in enumerate(passages, 1) if n in best]
+
+    def citation(self, n: int, passage: Passage, quote: Evidence) -> Citation:
+        """Passage n with its quote, and its article's outlet, date, link, author and page."""
+        meta = Metadata.from_json(self.store.articles.get(passage.article_id, {}))
+        return Citation(n, passage.article_id, passage.title, passage.text, passage.start, passage.end,
+                        quote.text, quote.start, quote.end, source=meta.source, date=meta.date, url=meta.url,
+                        author=meta.author, page=meta.page_at(quote.start))
 
     def check(self, answer: Answer, text: str, retrieval: Retrieval, question: str,
               history: list[tuple[str, str]] = ()) -> None:
@@ -275,6 +286,4 @@ class Assistant:
             return
         answer.answer = verified.text
         for n in grounding.cited_numbers(verified.text):
-            p, quote = passages[n - 1], verified.quotes[n]
-            answer.citations.append(Citation(n, p.article_id, p.title, p.text, p.start, p.end,
-                                             quote.text, quote.start, quote.end))
+            answer.citations.append(self.citation(n, passages[n - 1], verified.quotes[n]))

@@ -134,18 +134,28 @@ def print_sources(answer, out=sys.stdout) -> None:
         return
     print("\nClosest passages (they do not answer it):" if answer.refused else "\nSources:", file=out)
     for c in shown:
-        print(printable(f"[{c.n}] {c.title} ({c.article_id}, characters {c.start}-{c.end})"), file=out)
+        context = f" — {c.context()}" if c.context() else ""
+        print(printable(f"[{c.n}] {c.title}{context} ({c.article_id}, characters {c.start}-{c.end})"), file=out)
+        if c.url:
+            print(f"    {printable(c.url)}", file=out)
         print(f"    {printable(c.text)}", file=out)
         if c.quote != c.text:
             print(f"    {'nearest' if answer.refused else 'supporting'} sentence: {printable(c.quote)}", file=out)
 
 
-def _stream_to_terminal(assistant, question, history, top_k=None):
+def _filter(args, assistant):
+    """The --since/--until/--source filter for this index (FilterError when it cannot be applied)."""
+    from rag.filters import make_filter
+
+    return make_filter(args.since, args.until, args.source, assistant.store.sources())
+
+
+def _stream_to_terminal(assistant, question, history, top_k=None, where=None):
     from rag.chat import Answer
 
     streamed = []
     answer = None
-    for piece in assistant.stream(question, history, top_k):
+    for piece in assistant.stream(question, history, top_k, where):
         if isinstance(piece, Answer):
             answer = piece
         else:
@@ -164,6 +174,7 @@ def _stream_to_terminal(assistant, question, history, top_k=None):
 
 def cmd_ask(args) -> int:
     from rag.chat import QuestionError, clean_question
+    from rag.filters import FilterError
 
     try:
         clean_question(args.question)  # before the models load
@@ -172,12 +183,13 @@ def cmd_ask(args) -> int:
         return 2
     assistant = _assistant(Settings.from_args(args))
     try:
+        where = _filter(args, assistant)
         if args.json:
-            answer = assistant.ask(args.question, top_k=args.top_k)
+            answer = assistant.ask(args.question, top_k=args.top_k, where=where)
             print(json.dumps(answer.to_json(), ensure_ascii=False))
         else:
-            _stream_to_terminal(assistant, args.question, [], args.top_k)
-    except QuestionError as exc:
+            _stream_to_terminal(assistant, args.question, [], args.top_k, where)
+    except (QuestionError, FilterError) as exc:
         _err(f"error: {exc}")
         return 2
     return 0
@@ -185,8 +197,14 @@ def cmd_ask(args) -> int:
 
 def cmd_chat(args) -> int:
     from rag.chat import QuestionError
+    from rag.filters import FilterError
 
     assistant = _assistant(Settings.from_args(args))
+    try:
+        where = _filter(args, assistant)
+    except FilterError as exc:
+        _err(f"error: {exc}")
+        return 2
     history: list[tuple[str, str]] = []
     _err("Ask about the articles, in Arabic or English. /new starts over, /quit or Ctrl-D leaves.")
     while True:
@@ -201,7 +219,7 @@ def cmd_chat(args) -> int:
             history = []
             continue
         try:
-            answer = _stream_to_terminal(assistant, question, history, args.top_k)
+            answer = _stream_to_terminal(assistant, question, history, args.top_k, where)
         except QuestionError as exc:
             _err(str(exc))
             continue
@@ -210,16 +228,22 @@ def cmd_chat(args) -> int:
 
 def cmd_eval(args) -> int:
     from rag.evaluate import load_questions, run
+    from rag.filters import FilterError
     from rag.retriever import ranked_json, search_query
 
     settings = Settings.from_args(args)
     questions = load_questions(Path(args.questions))
     assistant = _assistant(settings)
+    try:
+        where = _filter(args, assistant)
+    except FilterError as exc:
+        _err(f"error: {exc}")
+        return 2
 
     def answer(q):
         if args.retrieval_only:
-            return {"retrieved": ranked_json(assistant.retriever.search(search_query(q.question, q.history), 10))}
-        return assistant.ask(q.question, q.history).to_json()
+            return {"retrieved": ranked_json(assistant.retriever.search(search_query(q.question, q.history), 10, where))}
+        return assistant.ask(q.question, q.history, where=where).to_json()
 
     def show(result):
         if args.json:
@@ -243,6 +267,13 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="rag", description="Offline Arabic/English question answering over news articles.")
     common = argparse.ArgumentParser(add_help=False)
     Settings.add_flags(common)
+    filters = argparse.ArgumentParser(add_help=False)
+    group = filters.add_argument_group("which articles answer (applied before ranking)")
+    group.add_argument("--since", metavar="DATE", help="only articles dated on or after DATE (2015-09-29; "
+                       "articles without a date are left out)")
+    group.add_argument("--until", metavar="DATE", help="only articles dated on or before DATE")
+    group.add_argument("--source", action="append", metavar="OUTLET",
+                       help="only articles of this source (repeat it, or separate with commas)")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("setup", parents=[common], help="fetch and verify the models, build the index")
@@ -254,13 +285,13 @@ def main(argv=None) -> int:
     p.add_argument("--prune", action="store_true", help="also remove indexed articles not found under the "
                    "given paths (naming a folder does this; naming files only adds them)")
     p.set_defaults(func=cmd_ingest)
-    p = sub.add_parser("ask", parents=[common], help="answer one question with cited passages")
+    p = sub.add_parser("ask", parents=[common, filters], help="answer one question with cited passages")
     p.add_argument("question")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=cmd_ask)
-    p = sub.add_parser("chat", parents=[common], help="multi-turn chat in the terminal")
+    p = sub.add_parser("chat", parents=[common, filters], help="multi-turn chat in the terminal")
     p.set_defaults(func=cmd_chat)
-    p = sub.add_parser("eval", parents=[common], help="run a question set and report metrics")
+    p = sub.add_parser("eval", parents=[common, filters], help="run a question set and report metrics")
     p.add_argument("questions", help="JSONL question set")
     p.add_argument("--json", action="store_true", help="one JSON line per question, then the summary")
     p.add_argument("--retrieval-only", action="store_true", help="skip generation")

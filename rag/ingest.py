@@ -40,6 +40,20 @@ class IngestReport:
     commits: int = 0  # versions written (one a batch)
 
 
+META_FIELDS = tuple(corpus.Metadata.__dataclass_fields__)
+
+
+def manifest_entry(article: corpus.Article, chunks: int) -> dict:
+    """What the index's manifest records of an article: its content hash and headline, where it
+    was read from, its metadata (date, source, url, author, pages: only those it has)."""
+    return {"hash": article.content_hash, "title": article.title, "chunks": chunks,
+            "source_path": article.source_path, **article.meta.to_json(), "aliases": list(article.aliases)}
+
+
+def _same_meta(entry: dict, article: corpus.Article) -> bool:
+    return corpus.Metadata.from_json(entry) == article.meta
+
+
 def chunker_settings(settings: Settings) -> dict:
     return {"max_tokens": settings.chunk_tokens, "overlap_sentences": settings.chunk_overlap_sentences,
             "version": 1}
@@ -180,13 +194,18 @@ def _ingest(paths, settings, embedder, rebuild, progress, remove_missing, max_ch
         if known is None:
             report.added.append(article.id)
             todo.append(article)
-        elif known["hash"] != article.content_hash:
+        elif known["hash"] != article.content_hash or (store.engine.keeps_vectors and not _same_meta(known, article)):
+            # (a server engine keeps metadata in each vector's payload: new metadata, new points)
             report.changed.append(article.id)
             todo.append(article)
         else:
             report.unchanged += 1
-            if known.get("aliases", []) != list(article.aliases):  # same text, other copies
-                known["aliases"], renamed = list(article.aliases), True
+            if known.get("aliases", []) != list(article.aliases) or not _same_meta(known, article):
+                # same text, other copies or a date or source read anew: the manifest says so
+                for name in META_FIELDS:
+                    known.pop(name, None)
+                known.update(manifest_entry(article, known["chunks"]))
+                renamed = True
     for article in todo:  # said in the report, so a user sees what the assistant will not read
         whole = f"{article.title}\n{article.text}"
         report.warnings += [corpus.Problem(article.source_path, f"kept out of answers, reads as an instruction "
@@ -228,10 +247,7 @@ def _ingest(paths, settings, embedder, rebuild, progress, remove_missing, max_ch
         chunks = [c for a in batch for c in chunks_by_article[a.id]]
         vectors = embedder.encode_documents([c.text for c in chunks], progress=advance)
         store.remove_articles({a.id for a in batch} & set(report.changed))
-        store.add(chunks, vectors, {a.id: {"hash": a.content_hash, "title": a.title, "chunks": len(chunks_by_article[a.id]),
-                                           "source_path": a.source_path, "url": a.url, "date": a.date,
-                                           "source": a.source, "aliases": list(a.aliases)}
-                                    for a in batch})
+        store.add(chunks, vectors, {a.id: manifest_entry(a, len(chunks_by_article[a.id])) for a in batch})
         if i < len(todo_batches) - 1:
             commit(final=False)
     report.chunks_embedded = total

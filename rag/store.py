@@ -123,7 +123,21 @@ class Store:
 
     def allowed_rows(self, where: ChunkFilter) -> np.ndarray:
         """1 for each row `where` allows, 0 for the rest (for the lexical side's scores)."""
-        return np.asarray([where.allows(c.article_id) for c in self.chunks], dtype=np.float32)
+        allowed = {a: where.allows(a, m.get("date", ""), m.get("source", "")) for a, m in self.articles.items()}
+        return np.asarray([allowed.get(c.article_id, False) for c in self.chunks], dtype=np.float32)
+
+    def sources(self) -> dict[str, int]:
+        """Each source (outlet) of the index's articles, with how many articles it has."""
+        counts: dict[str, int] = {}
+        for meta in self.articles.values():
+            if meta.get("source"):
+                counts[meta["source"]] = counts.get(meta["source"], 0) + 1
+        return dict(sorted(counts.items()))
+
+    def dates(self) -> tuple[str, str] | None:
+        """The first and last article date of the index (None when no article has a date)."""
+        dated = [m["date"] for m in self.articles.values() if m.get("date")]
+        return (min(dated), max(dated)) if dated else None
 
     # --- changing ----------------------------------------------------------------------------
 

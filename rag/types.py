@@ -53,3 +53,18 @@ class Citation:
     quote: str  # the passage sentence closest to the answer sentence citing it
     quote_start: int  # its span in the article text
     quote_end: int
+    # the article's metadata, where it has them: outlet, ISO date, link, author, and for a PDF
+    # the page the quote is on
+    source: str = ""
+    date: str = ""
+    url: str = ""
+    author: str = ""
+    page: int | None = None
+
+    def context(self) -> str:
+        """Where the passage comes from, as a citation shows it after the headline:
+        "Okaz, 29 September 2015 · page 3" (only what the article has)."""
+        from rag.dates import shown_date
+
+        where = ", ".join(filter(None, (self.source, shown_date(self.date) if self.date else "")))
+        return " · ".join(filter(None, (where, f"page {self.page}" if self.page else "")))

@@ -35,6 +35,7 @@ class UploadResult:
     problems: list[corpus.Problem] = field(default_factory=list)  # rejected, with the reason
     warnings: list[corpus.Problem] = field(default_factory=list)  # saved, but worth knowing
     replaced: dict[Path, Path] = field(default_factory=dict)  # saved file -> where its old version went
+    articles: dict[str, list[corpus.Article]] = field(default_factory=dict)  # file name -> what was read of it
 
     def undo(self) -> None:
         """Take this upload back out of the corpus folder: new files removed, replaced ones restored."""
@@ -97,6 +98,7 @@ def accept(uploaded: list[tuple[str, Path]], corpus_dir: Path, indexed: dict[str
         result.warnings += [corpus.Problem(original, p.reason, p.where) for p in loaded.warnings]
         names.add(name)
         ids.update((a.id, name) for a in loaded.articles)
+        result.articles[name] = loaded.articles
         good.append((temporary, target))
     for temporary, target in good:
         problem = _copy(temporary, target, replace, result)

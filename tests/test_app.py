@@ -85,7 +85,7 @@ def test_uploaded_articles_are_indexed_and_bad_ones_reported(app_server, tmp_pat
     binary = tmp_path / "broken.txt"
     binary.write_bytes(b"\x00\x01\x02 not text \xff\xfe" * 50)
     client = Client(url, verbose=False)
-    report, status, _ = client.predict([handle_file(good), handle_file(binary)], False, api_name="/add_articles")
+    report, status, *_ = client.predict([handle_file(good), handle_file(binary)], False, api_name="/add_articles")
     assert "Added 1" in report and "broken.txt" in report and "binary" in report
     assert "3 articles" in status
     assert (corpus / "riyadh_park.txt").exists() and not (corpus / "broken.txt").exists()
@@ -127,12 +127,12 @@ def test_an_upload_never_overwrites_and_replacing_keeps_the_old_file(app_server,
     second.parent.mkdir()
     second.write_bytes(b"Dates market closes\n\nThe dates market in Qassim closed on Friday \xff.\n")
     client = Client(url, verbose=False)
-    report, _, _ = client.predict([handle_file(first)], False, api_name="/add_articles")
+    report, *_ = client.predict([handle_file(first)], False, api_name="/add_articles")
     assert "Added 1" in report
-    report, _, _ = client.predict([handle_file(second)], False, api_name="/add_articles")
+    report, *_ = client.predict([handle_file(second)], False, api_name="/add_articles")
     assert "Nothing was added" in report and "already has a file named market_note.txt" in report
     assert "300 traders" in (corpus / "market_note.txt").read_text(encoding="utf-8")
-    report, _, _ = client.predict([handle_file(second)], True, api_name="/add_articles")
+    report, *_ = client.predict([handle_file(second)], True, api_name="/add_articles")
     assert "updated 1" in report and "replaced files were kept" in report
     assert "Warnings:" in report and "invalid UTF-8" in report  # the replaced byte is said, not hidden
     assert b"closed on Friday" in (corpus / "market_note.txt").read_bytes()

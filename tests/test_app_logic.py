@@ -80,7 +80,7 @@ class _Streaming:
     def __init__(self, pieces):
         self.pieces = pieces
 
-    def stream(self, question, history, top_k):
+    def stream(self, question, history, top_k, where=None):
         yield from self.pieces
 
 

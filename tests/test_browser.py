@@ -125,3 +125,48 @@ def test_markup_in_an_uploaded_article_never_becomes_markup_in_the_chat(page, tm
     assert bots.locator("[style*='position']").count() == 0
     assert page.evaluate("() => [...document.querySelectorAll('form')].filter(f => (f.action || '').includes('steal')).length") == 0
     page.screenshot(path=str(OUTPUT / "markup-upload.png"), full_page=True)
+
+
+def test_citations_show_outlet_and_date_and_a_date_filter_changes_the_article_cited(page, tmp_path):
+    import json
+
+    from playwright.sync_api import expect
+
+    day = tmp_path / "waterfront.json"  # two outlets' reports of one event, days apart
+    day.write_text(json.dumps([
+        {"source": "okaz", "date_extracted": "2015-07-21 09:00:00", "url": "http://okaz.example/waterfront",
+         "title": "أمانة جدة تفتتح حديقة الواجهة البحرية",
+         "content": "افتتحت أمانة جدة حديقة الواجهة البحرية الجديدة يوم الثلاثاء أمام الزوار."},
+        {"source": "alriyadh", "date_extracted": "2015-08-05 10:00:00", "url": "http://alriyadh.example/waterfront",
+         "title": "افتتاح حديقة الواجهة البحرية في جدة بعد التأجيل",
+         "content": "افتتحت أمانة جدة حديقة الواجهة البحرية الجديدة يوم الأربعاء بعد تأجيل الموعد."}],
+        ensure_ascii=False), encoding="utf-8")
+    page.get_by_role("button", name="New chat · محادثة جديدة").click()
+    if not page.get_by_role("button", name="Add to the index").is_visible():  # the panel may be open already
+        page.get_by_text("Articles · المقالات").click()
+    page.locator("input[type=file]").first.set_input_files(str(day))
+    page.get_by_role("button", name="Add to the index").click()
+    report = page.locator("#upload-report")
+    expect(report).to_contain_text("Added 2", timeout=240_000)
+    expect(report).to_contain_text("أمانة جدة تفتتح حديقة الواجهة البحرية (okaz, 21 July 2015)")
+
+    since = page.locator("#filter-since input, #filter-since textarea").first
+    until = page.locator("#filter-until input, #filter-until textarea").first
+    if not since.is_visible():  # the Settings accordion, if it is closed
+        page.locator("button.label-wrap", has_text="Settings").click()
+    question = "متى افتتحت أمانة جدة حديقة الواجهة البحرية؟"
+    since.fill("2015-08-01")
+    _ask(page, question, 0)
+    first = page.locator("#sources .source").first
+    expect(first).to_contain_text("alriyadh, 5 August 2015")
+    assert first.locator("a[href='http://alriyadh.example/waterfront']").count() == 1
+    assert "okaz" not in page.locator("#sources").inner_text()
+    page.screenshot(path=str(OUTPUT / "date-filter-august.png"), full_page=True)
+
+    since.fill("")
+    until.fill("2015-07-31")
+    _ask(page, question, 1)
+    first = page.locator("#sources .source").first
+    expect(first).to_contain_text("okaz, 21 July 2015")
+    assert "alriyadh" not in page.locator("#sources").inner_text()
+    until.fill("")

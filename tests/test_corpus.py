@@ -44,7 +44,7 @@ def test_json_array_fields_and_duplicate_ids(tmp_path):
     (tmp_path / "arr.json").write_text(json.dumps(rows), encoding="utf-8")
     result = load([tmp_path])
     [article] = result.articles
-    assert (article.url, article.date) == ("http://e/1", "2015-09-29")
+    assert (article.meta.url, article.meta.date) == ("http://e/1", "2015-09-29")
     assert "duplicate article id 'x'" in result.problems[0].reason
 
 

@@ -17,6 +17,7 @@ from rag.chunking import chunk_article  # noqa: E402
 from rag.config import Settings  # noqa: E402
 from rag.corpus import MAX_TITLE_CHARS, decode, load  # noqa: E402
 from rag.injection import instruction_spans, is_instruction  # noqa: E402
+from rag.readers import records  # noqa: E402
 from rag.sanitize import clean, printable  # noqa: E402
 
 PAYLOADS = ('<svg><a href="javascript:alert(document.domain)">click</a></svg>'
@@ -80,7 +81,7 @@ def test_eight_bit_arabic_is_read_in_its_own_code_page_and_anything_else_refused
 
 
 def test_deep_or_huge_json_is_reported_and_the_rest_read(tmp_path, monkeypatch):
-    monkeypatch.setattr(corpus, "MAX_RECORDS_PER_FILE", 3)
+    monkeypatch.setattr(records, "MAX_RECORDS_PER_FILE", 3)
     (tmp_path / "deep.json").write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
     (tmp_path / "deep_line.jsonl").write_text('{"id": "ok", "text": "fine"}\n' + "[" * 100_000 + "\n", encoding="utf-8")
     (tmp_path / "many.JSONL").write_text("".join(json.dumps({"id": f"m{i}", "text": f"text {i}"}) + "\n" for i in range(5)),

@@ -29,7 +29,8 @@ def test_only_readable_articles_of_allowed_types_reach_the_corpus(tmp_path, monk
     result = uploads.accept([
         ("../../a.txt", good),
         ("b.jsonl", lines),
-        ("c.pdf", _file(tmp_path, "c.pdf", b"%PDF")),
+        ("c.exe", _file(tmp_path, "c.exe", b"MZ")),
+            ("f.pdf", _file(tmp_path, "f.pdf", b"%PDF-1.4 not really")),
         ("d.txt", _file(tmp_path, "d.txt", b"")),
         ("e.txt", _file(tmp_path, "e.txt", b"x" * 1001)),
         ("a.txt", good),
@@ -37,7 +38,8 @@ def test_only_readable_articles_of_allowed_types_reach_the_corpus(tmp_path, monk
     assert sorted(p.name for p in corpus.iterdir()) == ["a.txt", "b.jsonl"]
     assert not list(tmp_path.glob("a.txt"))  # nothing written outside the corpus folder
     reasons = {p.path: p.reason for p in result.problems}
-    assert "unsupported file type .pdf" in reasons["c.pdf"]
+    assert "unsupported file type .exe" in reasons["c.exe"]
+    assert "damaged PDF" in reasons["f.pdf"]
     assert reasons["d.txt"] == "empty file"
     assert "over the" in reasons["e.txt"]
     assert "also named a.txt" in reasons["a.txt"]

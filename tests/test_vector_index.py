@@ -69,6 +69,25 @@ def test_a_filter_keeps_to_the_articles_it_names(engine):
     assert engine.search(unit(1), 3, ChunkFilter(frozenset())) == []
 
 
+def test_date_and_source_filters_apply_before_ranking(engine):
+    from rag.vector_index.base import ChunkFilter
+
+    dated = [("2015-07-21", "okaz"), ("2015-07-30", "okaz"), ("2015-08-05", "sabq"), ("", "sabq"), ("2015-08-11", "")]
+    keys = [f"a{i}#0@h" for i in range(len(dated))]
+    engine.add(keys, np.eye(DIM, dtype=np.float32)[:len(keys)],
+               [{"article_id": f"a{i}", "chunk_id": f"a{i}#0", **({"date": d} if d else {}), **({"source": s} if s else {})}
+                for i, (d, s) in enumerate(dated)])
+
+    def found(**where):  # the query is nearest to a0: every allowed key comes back, nearest first
+        return [keys.index(k) for k, _ in engine.search(unit(1, 0.1, 0.05, 0.02, 0.01), 5, ChunkFilter(**where))]
+    assert found(since="2015-07-30") == [1, 2, 4]  # the undated article is not in any range
+    assert found(since="2015-07-22", until="2015-08-05") == [1, 2]
+    assert found(until="2015-07-21") == [0]
+    assert found(sources=frozenset({"sabq"})) == [2, 3]
+    assert found(sources=frozenset({"okaz"}), since="2015-07-25") == [1]
+    assert found(sources=frozenset()) == []
+
+
 def test_similarity_of_given_keys_and_zero_for_unknown_ones(engine):
     keys = fill(engine)
     scores = engine.similarity(unit(1, 1), [keys[1], "missing@h", keys[0], keys[1]])
@@ -141,7 +160,7 @@ def test_an_ingest_into_qdrant_local_mode_answers_searches_and_follows_changes(t
     ingest([corpus], settings, embedder, batch_chunks=1)
     store = Store.load(settings.index_dir, open_engine(settings, embedder.dim))
     store.check_compatible(embedder.id, store.manifest["chunker"])
-    assert store.manifest["engine"] == {"name": "qdrant", "collection": "news"}
+    assert store.manifest["engine"] == {"name": "qdrant", "collection": "news", "payload": 2}
     assert not (settings.index_dir / "segments" / store.segments[0].name / "vectors.npy").exists()
     query = "All about rain today. More on rain."
     [(top, score)] = Retriever(store, embedder).search(query, 1)
@@ -183,7 +202,7 @@ def test_chunks_carry_their_articles_date_and_source_to_the_engine():
               {"a": {"hash": "h", "date": "2015-07-21", "source": "okaz"}})
     [record] = engine.client.scroll(engine.collection, limit=5)[0]
     assert record.payload == {"article_id": "a", "chunk_id": "a#0", "date": "2015-07-21", "source": "okaz",
-                              "key": store.keys[0]}
+                              "key": store.keys[0], "day": 20150721}
 
 
 def test_a_qdrant_rebuild_sweeps_out_points_no_version_lists(tmp_path):

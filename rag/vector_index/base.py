@@ -17,11 +17,29 @@ import numpy as np
 
 @dataclass(frozen=True)
 class ChunkFilter:
-    """Which chunks a search may return: those of the given articles (None: any)."""
+    """Which chunks a search may return: those of the given articles, of articles dated from
+    `since` to `until` (ISO dates, both included), and of the given sources (None: any). With a
+    date bound set, an article without a date is left out: nothing says it is in the range."""
     articles: frozenset[str] | None = None
+    since: str | None = None
+    until: str | None = None
+    sources: frozenset[str] | None = None
 
-    def allows(self, article_id: str) -> bool:
-        return self.articles is None or article_id in self.articles
+    def allows(self, article_id: str, date: str = "", source: str = "") -> bool:
+        if self.articles is not None and article_id not in self.articles:
+            return False
+        if (self.since or self.until) and not date:
+            return False
+        if (self.since and date < self.since) or (self.until and date > self.until):
+            return False
+        return self.sources is None or source in self.sources
+
+    def allows_payload(self, payload: dict) -> bool:
+        return self.allows(payload["article_id"], payload.get("date", ""), payload.get("source", ""))
+
+    @property
+    def restricts(self) -> bool:
+        return any(v is not None for v in (self.articles, self.since, self.until, self.sources))
 
 
 class VectorIndex(Protocol):

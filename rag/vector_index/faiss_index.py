@@ -68,7 +68,7 @@ class FaissIndex:
     def __init__(self, dim: int):
         self.dim = dim
         self.keys: list[str] = []
-        self.articles: list[str] = []
+        self.payloads: list[tuple[str, str, str]] = []  # (article id, date, source) of each row, for filters
         self._parts: list[np.ndarray] = []
         self._rows: dict[str, int] | None = None
         self._index: faiss.Index | None = None
@@ -110,7 +110,7 @@ class FaissIndex:
         if len(keys) != len(vectors) or len(keys) != len(payloads):
             raise ValueError("one vector and one payload a key")
         self.keys += keys
-        self.articles += [p["article_id"] for p in payloads]
+        self.payloads += [(p["article_id"], p.get("date", ""), p.get("source", "")) for p in payloads]
         self._parts.append(np.asarray(vectors, dtype=np.float32).reshape(len(keys), self.dim))
         self._rows = None
 
@@ -122,7 +122,7 @@ class FaissIndex:
         remaining = self.vectors[keep]
         self._index, self._parts = None, [remaining]
         self.keys = [self.keys[i] for i in keep]
-        self.articles = [self.articles[i] for i in keep]
+        self.payloads = [self.payloads[i] for i in keep]
         self._rows = None
 
     def commit(self) -> None:
@@ -136,8 +136,8 @@ class FaissIndex:
             return []
         query = np.asarray(query, dtype=np.float32).reshape(1, -1)
         params = None
-        if where is not None and where.articles is not None:
-            allowed = np.asarray([i for i, a in enumerate(self.articles) if where.allows(a)], dtype=np.int64)
+        if where is not None and where.restricts:  # rows masked before ranking
+            allowed = np.asarray([i for i, p in enumerate(self.payloads) if where.allows(*p)], dtype=np.int64)
             if not allowed.size:
                 return []
             selector = faiss.IDSelectorBatch(allowed)

@@ -58,6 +58,19 @@ def sparse_terms(terms: list[str]) -> tuple[list[int], list[float]]:
     return ids, [counts[i] * (K1 + 1) / (counts[i] + norm) for i in ids]
 
 
+PAYLOAD_FORMAT = 2
+
+
+def day_number(iso: str) -> int:
+    """An ISO date as the number Qdrant compares in a range: 2015-09-29 -> 20150929."""
+    return int(iso[:10].replace("-", ""))
+
+
+def _excludes_all(where: ChunkFilter | None) -> bool:
+    return where is not None and (where.articles is not None and not where.articles
+                                  or where.sources is not None and not where.sources)
+
+
 class QdrantIndex:
     name = "qdrant"
     keeps_vectors = True
@@ -75,6 +88,8 @@ class QdrantIndex:
             with warnings.catch_warnings():  # local mode says payload indexes do nothing there
                 warnings.simplefilter("ignore", UserWarning)
                 client.create_payload_index(collection, "article_id", models.PayloadSchemaType.KEYWORD)
+                client.create_payload_index(collection, "source", models.PayloadSchemaType.KEYWORD)
+                client.create_payload_index(collection, "day", models.PayloadSchemaType.INTEGER)
         else:
             size = client.get_collection(collection).config.params.vectors[DENSE].size
             if size != dim:
@@ -100,7 +115,8 @@ class QdrantIndex:
         return cls(_CLIENTS[where], settings.qdrant_collection, dim)
 
     def describe(self) -> dict:
-        return {"name": self.name, "collection": self.collection}
+        # payload 2: points carry "day" (a date as a number, for ranges) and "source"
+        return {"name": self.name, "collection": self.collection, "payload": PAYLOAD_FORMAT}
 
     def add(self, keys: list[str], vectors: np.ndarray, payloads: list[dict],
             terms: list[list[str]] | None = None) -> None:
@@ -114,8 +130,10 @@ class QdrantIndex:
                 if terms is not None and terms[i]:
                     ids, values = sparse_terms(terms[i])
                     vector[TERMS] = models.SparseVector(indices=ids, values=values)
-                points.append(models.PointStruct(id=point_id(keys[i]), vector=vector,
-                                                 payload={**payloads[i], "key": keys[i]}))
+                payload = {**payloads[i], "key": keys[i]}
+                if payload.get("date"):
+                    payload["day"] = day_number(payload["date"])
+                points.append(models.PointStruct(id=point_id(keys[i]), vector=vector, payload=payload))
             self.client.upsert(self.collection, points, wait=True)
 
     def remove(self, keys: list[str]) -> None:
@@ -138,14 +156,22 @@ class QdrantIndex:
                 return keys
 
     def _filter(self, where: ChunkFilter | None):
-        if where is None or where.articles is None:
+        """The filter as Qdrant payload conditions, applied by the server before ranking."""
+        if where is None or not where.restricts:
             return None
-        models = self.models
-        return models.Filter(must=[models.FieldCondition(key="article_id",
-                                                         match=models.MatchAny(any=sorted(where.articles)))])
+        models, must = self.models, []
+        if where.articles is not None:
+            must.append(models.FieldCondition(key="article_id", match=models.MatchAny(any=sorted(where.articles))))
+        if where.since or where.until:
+            must.append(models.FieldCondition(key="day", range=models.Range(
+                gte=day_number(where.since) if where.since else None,
+                lte=day_number(where.until) if where.until else None)))
+        if where.sources is not None:
+            must.append(models.FieldCondition(key="source", match=models.MatchAny(any=sorted(where.sources))))
+        return models.Filter(must=must)
 
     def search(self, query: np.ndarray, k: int, where: ChunkFilter | None = None) -> list[tuple[str, float]]:
-        if k <= 0 or (where is not None and where.articles is not None and not where.articles):
+        if k <= 0 or _excludes_all(where):
             return []
         found = self.client.query_points(self.collection, query=np.asarray(query, dtype=np.float32).tolist(),
                                          using=DENSE, query_filter=self._filter(where), limit=k,

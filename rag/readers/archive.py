@@ -1,0 +1,62 @@
+"""ZIP archives of articles (a news archive's day, an export): each member in a format the other
+readers take is read by that reader, as if it were a file of its own. Limits keep a ZIP bomb out:
+members, and bytes once unpacked."""
+
+from __future__ import annotations
+
+import zipfile
+
+from rag.readers.base import MAX_FILE_BYTES, FileData, LoadResult, Problem, UnreadableFile
+
+MAX_MEMBERS = 10_000
+MAX_UNPACKED_BYTES = 2 * 1024 * 1024 * 1024
+
+
+def read(file: FileData, max_chars: int) -> LoadResult:
+    import io
+
+    from rag.readers import READERS, read_file, suffix_of
+
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(file.data))
+        members = [m for m in archive.infolist() if not m.is_dir()]
+    except (zipfile.BadZipFile, ValueError) as exc:
+        raise UnreadableFile(f"damaged ZIP file ({exc})")
+    result = LoadResult()
+    if len(members) > MAX_MEMBERS:
+        raise UnreadableFile(f"{len(members):,} files in the ZIP; at most {MAX_MEMBERS:,} are read (split it)")
+    if sum(m.file_size for m in members) > MAX_UNPACKED_BYTES:
+        raise UnreadableFile(f"unpacks to more than {MAX_UNPACKED_BYTES // 2**30} GB")
+    for member in members:
+        name = member.filename
+        suffix = suffix_of(name)
+        if any(part.startswith(".") or part == "__MACOSX" for part in name.split("/")):
+            continue  # hidden files and macOS resource forks are not articles
+        if suffix not in READERS or suffix == ".zip":
+            result.warnings.append(Problem(file.path, f"{name}: not read (unsupported file type {suffix or '(none)'})"))
+            continue
+        if member.file_size > MAX_FILE_BYTES:
+            result.problems.append(Problem(file.path, f"{name}: {member.file_size / 1e6:.0f} MB, over the "
+                                           f"{MAX_FILE_BYTES // 2**20} MB limit per file"))
+            continue
+        try:
+            with archive.open(member) as f:
+                data = f.read(MAX_FILE_BYTES + 1)
+        except (zipfile.BadZipFile, OSError, NotImplementedError, RuntimeError) as exc:  # damaged, encrypted
+            result.problems.append(Problem(file.path, f"{name}: cannot be unpacked ({exc})"))
+            continue
+        try:
+            found = read_file(FileData(file.path, name, data, len(data)), max_chars)
+        except (UnreadableFile, RecursionError, ValueError) as exc:
+            result.problems.append(Problem(file.path, f"{name}: {exc}"))
+            continue
+        result.articles += found.articles
+        result.problems += [_inside(p, name) for p in found.problems]
+        result.warnings += [_inside(p, name) for p in found.warnings]
+    return result
+
+
+def _inside(problem: Problem, member: str) -> Problem:
+    """A member's problem, said of the ZIP with the member named."""
+    return problem if member in problem.where or member in problem.reason else \
+        Problem(problem.path, f"{member}: {problem.reason}", problem.where)
