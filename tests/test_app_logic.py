@@ -119,3 +119,16 @@ def test_with_no_verified_sentence_the_closest_passages_are_shown_their_best_sen
     gated = Answer("Who won the World Cup?", "en", refusal("en"), refused=True, gated=True,
                    closest=[_citation(1, passage, passage)])
     assert "Nothing in the articles answers" in app.sources_html(gated) and "<mark>" in app.sources_html(gated)
+
+
+def test_a_source_shows_outlet_date_and_page_and_links_only_to_web_addresses():
+    text = "The museum will display 400 manuscripts."
+    cited = Citation(1, "museum", "A museum", text, 0, len(text), text, 0, len(text), source="Okaz",
+                     date="2015-08-05", url="http://okaz.example/m?a=1&b=2", page=3)
+    shown = app.sources_html(Answer("q", "en", "a [1].", refused=False, citations=[cited]))
+    assert "[1] <a href=\"http://okaz.example/m?a=1&amp;b=2\" target=\"_blank\" rel=\"noopener noreferrer\">A museum</a>" in shown
+    assert "Okaz, 5 August 2015 · page 3" in shown
+    for planted in ("javascript:alert(1)", "data:text/html,<b>x</b>", "//evil.example/x"):
+        cited.url = planted
+        shown = app.sources_html(Answer("q", "en", "a [1].", refused=False, citations=[cited]))
+        assert "<a href" not in shown and "[1] A museum" in shown

@@ -134,3 +134,24 @@ def test_filters_that_cannot_apply_say_why():
     assert make_filter("", None, [], {}) is None
     where = make_filter("٢١ يوليو ٢٠١٥", "2015-07-31", "okaz,ALRIYADH", {"alriyadh": 1, "okaz": 1})
     assert (where.since, where.until, where.sources) == ("2015-07-21", "2015-07-31", frozenset({"okaz", "alriyadh"}))
+
+
+def test_the_cli_names_outlet_date_and_page_and_refuses_an_unknown_source(news_index, capsys):
+    import io
+
+    from rag.cli import main, print_sources
+    from rag.types import Citation
+
+    code = main(["ask", "Why were schools in Abha closed?", "--index", str(news_index.index_dir), "--source", "Reuters"])
+    assert code == 2
+    assert "no articles from 'Reuters' in the index; its sources: Gulf Times, alriyadh, okaz" in capsys.readouterr().err
+
+    class Shown:
+        refused, sentences, closest = False, [], []
+        citations = [Citation(1, "museum", "A museum of calligraphy", "The museum will display 400 manuscripts.", 0, 41,
+                              "The museum will display 400 manuscripts.", 0, 41, source="Okaz", date="2015-08-05",
+                              url="http://okaz.example/museum", page=3)]
+    out = io.StringIO()
+    print_sources(Shown(), out)
+    assert "[1] A museum of calligraphy — Okaz, 5 August 2015 · page 3 (museum, characters 0-41)" in out.getvalue()
+    assert "http://okaz.example/museum" in out.getvalue()

@@ -48,7 +48,7 @@ def read(file: FileData, max_chars: int) -> LoadResult:
         try:
             found = read_file(FileData(file.path, name, data, len(data)), max_chars)
         except (UnreadableFile, RecursionError, ValueError) as exc:
-            result.problems.append(Problem(file.path, f"{name}: {exc}"))
+            result.problems.append(Problem(file.path, str(exc), f" ({name})"))
             continue
         result.articles += found.articles
         result.problems += [_inside(p, name) for p in found.problems]
@@ -57,6 +57,5 @@ def read(file: FileData, max_chars: int) -> LoadResult:
 
 
 def _inside(problem: Problem, member: str) -> Problem:
-    """A member's problem, said of the ZIP with the member named."""
-    return problem if member in problem.where or member in problem.reason else \
-        Problem(problem.path, f"{member}: {problem.reason}", problem.where)
+    """A member's problem, said of the ZIP with the member named where it is: zip (member)[3]."""
+    return Problem(problem.path, problem.reason, f" ({member}){problem.where}")

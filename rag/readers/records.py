@@ -84,16 +84,15 @@ def _too_many(file: FileData, count: int) -> list[Problem]:
 def read(file: FileData, max_chars: int) -> LoadResult:
     text, warning = decode(file.data)
     result = LoadResult(warnings=[Problem(file.path, warning)] if warning else [])
-    where = f" ({file.name})" if not file.path.endswith(file.name) else ""  # a member of a ZIP
     if file.name.lower().endswith(".jsonl"):
         lines = [(n, line) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
         result.problems += _too_many(file, len(lines))
         for lineno, line in lines[:MAX_RECORDS_PER_FILE]:
             try:
                 result.articles.append(_article(json.loads(line), f"{file.stem}-{lineno}", file, max_chars,
-                                                result.warnings, f"{where}:{lineno}"))
+                                                result.warnings, f":{lineno}"))
             except (json.JSONDecodeError, RecursionError, UnreadableFile) as exc:
-                result.problems.append(Problem(file.path, _reason(exc), f"{where}:{lineno}"))
+                result.problems.append(Problem(file.path, _reason(exc), f":{lineno}"))
         return result
     try:
         data = json.loads(text)
@@ -108,8 +107,7 @@ def read(file: FileData, max_chars: int) -> LoadResult:
     result.problems += _too_many(file, len(data))
     for i, record in enumerate(data[:MAX_RECORDS_PER_FILE]):
         try:
-            result.articles.append(_article(record, f"{file.stem}-{i}", file, max_chars, result.warnings,
-                                            f"{where}[{i}]"))
+            result.articles.append(_article(record, f"{file.stem}-{i}", file, max_chars, result.warnings, f"[{i}]"))
         except UnreadableFile as exc:
-            result.problems.append(Problem(file.path, str(exc), f"{where}[{i}]"))
+            result.problems.append(Problem(file.path, str(exc), f"[{i}]"))
     return result
