@@ -18,7 +18,6 @@ import json
 import os
 import random
 import resource
-import time
 import zipfile
 from pathlib import Path
 
@@ -38,6 +37,9 @@ BATCH = 250
 
 
 def sample_articles(data: Path, count: int) -> list[dict]:
+    from shared_data import require
+
+    require(data, "saudinewsnet")
     articles = []
     for day in sorted(data.glob("*.zip")):
         with zipfile.ZipFile(day) as z:

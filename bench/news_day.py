@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from machine import machine  # noqa: E402
+from shared_data import require  # noqa: E402
 
 from rag.config import REPO_ROOT  # noqa: E402
 from rag.corpus import load  # noqa: E402
@@ -59,7 +60,7 @@ def main() -> int:
     shutil.rmtree(WORK, ignore_errors=True)
     corpus, index = WORK / "corpus", WORK / "index"
     corpus.mkdir(parents=True)
-    shutil.copy(Path(args.data) / f"{args.day}.zip", corpus)  # the file as it is published
+    shutil.copy(require(args.data, "saudinewsnet") / f"{args.day}.zip", corpus)  # the file as it is published
 
     started = time.perf_counter()
     loaded = load([corpus])

@@ -9,7 +9,7 @@ Three kinds of PDF: shaped by HarfBuzz (what current tools write: glyphs in visu
 ToUnicode map), legacy (text reshaped to presentation forms and put in visual order before
 drawing, as older tools did), and English.
 
-    pip install fpdf2==2.8.9 uharfbuzz==0.57.0 arabic-reshaper==3.1.0 python-bidi==0.6.12 pdfminer.six==20260107
+    .venv/bin/python -m pip install pypdf==7.1.0 arabic-reshaper==3.1.0 python-bidi==0.6.12   # the comparison only
     .venv/bin/python bench/pdf_readers.py [--font /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf]
 """
 

@@ -41,6 +41,9 @@ WORK = REPO_ROOT / "bench/results/xquad"
 
 def load_xquad(data: Path) -> tuple[list[dict], list[dict]]:
     """Paragraphs (id, text) and questions (id, ar, en, article, gold_ar, gold_en)."""
+    from shared_data import require
+
+    require(data, "xquad")
     ar = json.loads((data / "xquad.ar.json").read_text(encoding="utf-8"))["data"]
     en = json.loads((data / "xquad.en.json").read_text(encoding="utf-8"))["data"]
     paragraphs, questions = [], []

@@ -28,7 +28,7 @@ from rag.types import Evidence, Passage
 
 # Similarity (cosine) under which no passage sentence supports an answer sentence. On the seed
 # set, sentences of right answers scored 0.41-0.86 against their best passage sentence; see
-# the README, "Quality".
+# docs/design.md, "The claim check".
 SUPPORT_MIN = 0.35
 # Answer sentences shorter than this many words are embedded together with the question.
 SHORT_CLAIM_WORDS = 8

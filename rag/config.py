@@ -12,7 +12,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 # Hybrid ranking's defaults (see rag.retriever.Fusion): BM25's weight chosen on XQuAD
 # (bench/xquad.py --grid); the neighbours' weight is off: it helps on XQuAD's single-topic
 # paragraphs, but costs news a little MRR among 2,000 other articles (bench/distractors.py)
-# and the seed set two right answers (README, Quality).
+# and the seed set two right answers (docs/design.md, "Ranking and passages").
 BM25_WEIGHT = 0.2
 CONTEXT_WEIGHT = 0.0
 INDEX_ENGINES = ("faiss", "qdrant")  # RAG_INDEX: rag.vector_index.open_engine opens each

@@ -11,7 +11,7 @@ CITATION = re.compile(r"\s*\[(\d+(?:\s*[,،]\s*\d+)*)\]")
 _LEADING_MARKERS = re.compile(r"(?:\s*\[\d+(?:\s*[,،]\s*\d+)*\][.]?)+")
 
 # Best retrieval score (cosine) under which the LLM is not asked at all. Calibrated on the seed
-# question set: see the README, "What it is".
+# question set: docs/design.md, "The gate and the LLM".
 GATE = 0.25
 
 # Ways the model says the sources lack the answer besides the exact sentence it is told to use.

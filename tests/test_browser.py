@@ -36,7 +36,7 @@ def test_arabic_question_streams_a_right_to_left_answer_with_clickable_sources(p
     box = page.get_by_role("textbox").first
     # The seed set's ar-isolation question. (Asked "ماذا قال بيسكوف عن عزل روسيا؟" since chunks are
     # embedded without headlines, the 1.5B model quotes passage [2] instead of the isolation
-    # sentence it ranks first: README, Quality.)
+    # sentence it ranks first: docs/experiments.md.)
     box.fill("لماذا يرى بيسكوف أن عزل روسيا غير واقعي؟")
     box.press("Enter")
 

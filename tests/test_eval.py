@@ -1,5 +1,5 @@
 """The seed question set with the real models. The floors are the levels this pipeline is
-measured at (see the README), less a small margin; a drop below them is a regression."""
+measured at (README, "Quality today"), less a small margin; a drop below them is a regression."""
 
 import json
 import subprocess
@@ -36,7 +36,7 @@ def test_seed_set_meets_its_floors(assistant):
     results = []
     summary = run(questions, lambda q: assistant.ask(q.question, q.history).to_json(), results.append)
     print(json.dumps(summary))
-    # Measured (README, "Quality", 2026-12-02, with the verifier): precision 0.94 (17 of 18
+    # Measured (README, "Quality today", 2026-12-02, with the verifier): precision 0.94 (17 of 18
     # answers shown right), refusal 1.0 (11 of 11), coverage 0.44 (17 of 39), hit@1 and hit@5
     # 1.0, citation precision 1.0. Greedy decoding still varies a little with llama.cpp's prompt
     # cache state, so the floors sit a question or more under.

@@ -124,7 +124,7 @@ def test_word_files_give_headline_body_date_and_author(tmp_path):
     assert "not a readable .docx" in problem.reason
 
 
-SAUDINEWSNET_DAY = [  # the fields and forms of ../shared/data/saudinewsnet, one JSON array a day in a ZIP
+SAUDINEWSNET_DAY = [  # the fields and forms of SaudiNewsNet (one JSON array a day in a ZIP), made up here
     {"source": "aawsat", "url": "http://aawsat.com/home/article/410826", "date_extracted": "2015-07-21 02:51:32",
      "title": "بريطانيا: أربعة محاور لاستراتيجية جديدة", "author": "لندن: رنيم حنوش",
      "content": "حدد رئيس الوزراء البريطاني ديفيد كاميرون، اليوم (الاثنين)، ملامح استراتيجية جديدة."},
