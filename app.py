@@ -167,6 +167,8 @@ def shown_text(text: str) -> str:
 # The first line of a streamed draft: the draft is provisional until the verifier has run, and
 # the final message holds only the sentences it confirmed.
 DRAFT = "Draft, being checked against the articles… / مسودة قيد التحقق…"
+# Shown while a first question waits for the model to load (seconds; longer the first time).
+WARMING = "Warming up the model, your question is next… / جارٍ تجهيز النموذج، سؤالك التالي…"
 
 
 def draft_text(partial: str) -> str:
@@ -340,6 +342,9 @@ def responder(assistant: Assistant):
                 sources: list[str] | None = None):
         partial = ""
         try:
+            ready = getattr(assistant, "ready", None)
+            if ready is not None and not ready.is_set():  # the question waits for the warm-up: say so
+                yield shown_text(WARMING), ""
             where = make_filter(since, until, sources, assistant.store.sources() if sources else {})
             for piece in assistant.stream(message_text(message), history_pairs(history), int(top_k), where):
                 if isinstance(piece, Answer):

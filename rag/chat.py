@@ -101,6 +101,7 @@ class Assistant:
         self._llm = llm
         self._llm_lock = threading.Lock()  # one answer at a time through the LLM
         self._load_lock = threading.Lock()  # the LLM is made once, by the warm-up or a first question
+        self.ready = threading.Event()  # set when the warm-up is done (the UI says it is warming up until then)
         # Passage sentences embedded for the claim check, by (headline, sentence): a passage
         # retrieved again costs nothing the second time (about 0.3 s a sentence the first).
         self._sentence_vectors: dict[tuple[str, str], np.ndarray] = {}
@@ -125,11 +126,15 @@ class Assistant:
         return self._llm
 
     def warm_up(self) -> None:
-        """Load the LLM and compute each language's fixed prompt prefix, so that no user's first
-        question waits for them (about 10 s on two cores)."""
-        with self._llm_lock:
-            for lang in ("en", "ar"):
-                self.llm.prepare(fixed_messages(lang))
+        """Load the LLM and each language's fixed prompt prefix (from the model cache where `rag
+        setup` saved it, else computed: about 10 s on two cores), so that no user's first
+        question waits for them."""
+        try:
+            with self._llm_lock:
+                for lang in ("en", "ar"):
+                    self.llm.prepare(fixed_messages(lang))
+        finally:
+            self.ready.set()
 
     def reload_index(self) -> None:
         store = Store.load(self.settings.index_dir, open_engine(self.settings, self.embedder.id["dim"]))

@@ -22,8 +22,6 @@ def _err(*args) -> None:
 
 
 def cmd_setup(args) -> int:
-    from rag.index_folder import StoreError
-    from rag.ingest import outdated, pending_ingest
     from rag.models import ModelFetchError, fetch_all
 
     settings = Settings.from_args(args)
@@ -32,6 +30,15 @@ def cmd_setup(args) -> int:
     except ModelFetchError as exc:
         _err(f"error: {exc}")
         return 1
+    return _setup_index(args, settings) or _prepare_prefixes(settings)
+
+
+def _setup_index(args, settings) -> int:
+    """Build the index if there is none, resume a stopped ingest, or rebuild an index an
+    earlier version made with another document prompt."""
+    from rag.index_folder import StoreError
+    from rag.ingest import outdated, pending_ingest
+
     if not (settings.index_dir / "CURRENT").exists():
         _err(f"no index in {settings.index_dir}: building it from {settings.corpus_dir}")
         args.paths, args.rebuild, args.prune = [settings.corpus_dir], False, False
@@ -48,6 +55,23 @@ def cmd_setup(args) -> int:
         _err(f"{problem}: rebuilding {settings.index_dir}")
         args.paths, args.rebuild, args.prune = [], True, False
         return cmd_ingest(args)
+    return 0
+
+
+def _prepare_prefixes(settings) -> int:
+    """Compute each language's fixed prompt prefix once and save its state in the model cache,
+    so that no later start computes it (rag.llm.llamacpp); nothing to do for an LLM server."""
+    if settings.llm_url:
+        return 0
+    from rag.llm import load
+    from rag.prompts import fixed_messages
+
+    started = time.perf_counter()
+    llm = load(settings)
+    for lang in ("en", "ar"):
+        llm.prepare(fixed_messages(lang))
+    _err(f"prompt prefixes ready in {settings.model_dir / 'prefix-states'} "
+         f"({llm.prefixes_loaded} of 2 already there; {time.perf_counter() - started:.1f} s)")
     return 0
 
 

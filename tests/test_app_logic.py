@@ -132,3 +132,15 @@ def test_a_source_shows_outlet_date_and_page_and_links_only_to_web_addresses():
         cited.url = planted
         shown = app.sources_html(Answer("q", "en", "a [1].", refused=False, citations=[cited]))
         assert "<a href" not in shown and "[1] A museum" in shown
+
+
+def test_a_question_asked_during_the_warm_up_is_told_it_waits():
+    import threading
+
+    answer = Answer("Who will Kerry meet?", "en", "The articles do not say.", refused=True)
+    waiting = _Streaming([answer])
+    waiting.ready = threading.Event()
+    shown = [text for text, _ in app.responder(waiting)("Who will Kerry meet?", [], 3, False)]
+    assert shown[0] == app.shown_text(app.WARMING) and shown[-1] == "The articles do not say."
+    waiting.ready.set()
+    assert [text for text, _ in app.responder(waiting)("Who will Kerry meet?", [], 3, False)] == ["The articles do not say."]

@@ -151,6 +151,7 @@ def test_setup_rebuilds_an_index_an_earlier_version_made(corpus, local, embedder
     result = setup()
     assert result.returncode == 0, result.stderr
     assert (local.index_dir / "CURRENT").read_text() == current and "rebuilding" not in result.stderr
+    assert "prompt prefixes ready" in result.stderr  # saved for the next start (test_llamacpp.py)
 
     change_manifest_embedder(local.index_dir, document_format=OLD_DOCUMENT_FORMAT)
     assert "document prompt 'title: {title} | text: '" in outdated(local)

@@ -61,3 +61,28 @@ def test_each_generated_token_comes_with_its_log_probability(assistant):
     assert any(lp < -0.01 for _, lp in tokens) and max(lp for _, lp in tokens) > -0.05
     words = word_logprobs(tokens)
     assert words and any("بيسكوف" in w or "عزل" in w for w in words)
+
+
+def test_a_new_process_restores_the_prefixes_from_disk_and_answers_the_same(settings, tmp_path):
+    from rag.llm.llamacpp import LlamaCpp
+
+    first = LlamaCpp(settings.llm, settings.context_tokens, settings.threads, state_dir=tmp_path)
+    for lang in ("en", "ar"):
+        first.prepare(fixed_messages(lang))
+    computed = answer(first, "What did Peskov say about isolating Russia?", "en")
+    assert first.prefixes_loaded == 0 and len(list(tmp_path.glob("prefix-*.state"))) == 2
+    del first
+
+    second = LlamaCpp(settings.llm, settings.context_tokens, settings.threads, state_dir=tmp_path)
+    for lang in ("en", "ar"):
+        second.prepare(fixed_messages(lang))
+    assert second.prefixes_loaded == 2  # read, not computed
+    assert answer(second, "What did Peskov say about isolating Russia?", "en") == computed
+    assert second.last_stats["reused_tokens"] > 300  # the English prefix, from the file
+
+    for saved in tmp_path.glob("prefix-*.state"):  # a damaged file is computed again, not fatal
+        saved.write_bytes(b"not a llama.cpp state")
+    third = LlamaCpp(settings.llm, settings.context_tokens, settings.threads, state_dir=tmp_path)
+    third.prepare(fixed_messages("en"))
+    assert third.prefixes_loaded == 0  # its checksum failed: computed again
+    assert answer(third, "What did Peskov say about isolating Russia?", "en") == computed

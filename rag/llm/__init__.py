@@ -25,4 +25,5 @@ def load(settings) -> LLM:
                                 settings.llm_timeout, options)
     from rag.llm.llamacpp import LlamaCpp
 
-    return LlamaCpp(settings.llm, settings.context_tokens, settings.threads)
+    return LlamaCpp(settings.llm, settings.context_tokens, settings.threads,
+                    state_dir=settings.model_dir / "prefix-states")

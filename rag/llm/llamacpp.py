@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import codecs
 import ctypes
+import hashlib
+import os
 import time
+import uuid
 from collections import OrderedDict
 from pathlib import Path
 from typing import Iterator
@@ -14,13 +17,16 @@ from typing import Iterator
 from rag.llm.base import LLMError
 
 PREFIX_STATES = 4  # fixed prompt prefixes kept in memory: one a language, and room to spare
+STATE_FILES = 8  # prefix states kept on disk (the newest; older prompts' states go)
+_STATE_MAGIC = b"rag-news prefix state 1\n"  # then the sha256 of the state, then the state
 
 
 class LlamaCpp:
     """A GGUF model run in this process by llama-cpp-python (the embedded default)."""
 
     prefills = True
-    def __init__(self, model_path: Path, context_tokens: int = 4096, threads: int = 2):
+    def __init__(self, model_path: Path, context_tokens: int = 4096, threads: int = 2,
+                 state_dir: Path | None = None):
         from llama_cpp import Llama
         from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
@@ -47,6 +53,14 @@ class LlamaCpp:
         self._prefix_states: OrderedDict[tuple[int, ...], bytes] = OrderedDict()
         self._fixed_tokens: dict[tuple[tuple[str, str], ...], list[int]] = {}  # fixed messages -> tokens
         self.last_stats: dict = {}  # tokens and seconds of the last answer, for the benchmarks
+        # Where each prefix's state is saved once computed (the model cache), so that a new
+        # process restores it in milliseconds instead of computing it (10 s for both languages
+        # on two cores): keyed by the model file, the context size, llama.cpp's version and the
+        # prefix's tokens, so any change of these computes it anew.
+        self.state_dir = Path(state_dir) if state_dir else None
+        stat = model_path.stat()
+        self._state_key = f"{model_path.name}|{stat.st_size}|{stat.st_mtime_ns}|{context_tokens}|{_llama_version()}"
+        self.prefixes_loaded = 0  # prefix states read from disk (for the tests and benchmarks)
 
     def count_tokens(self, text: str) -> int:
         return len(self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
@@ -129,17 +143,28 @@ class LlamaCpp:
             return
         held = self._common_length(prompt) >= n
         ctx = self.llm._ctx.ctx
+        if prefix not in self._prefix_states and not held:
+            saved = self._read_state(prefix)
+            if saved is not None:
+                self._prefix_states[prefix] = saved
+                self.prefixes_loaded += 1
         if prefix in self._prefix_states:
             self._prefix_states.move_to_end(prefix)
-            if not held:
-                data = self._prefix_states[prefix]
-                self.llm._ctx.kv_cache_seq_rm(-1, 0, -1)
-                buffer = (ctypes.c_uint8 * len(data)).from_buffer_copy(data)
-                if not llama_cpp.llama_state_seq_set_data(ctx, buffer, len(data), 0):
-                    raise LLMError("llama.cpp could not restore a saved prompt prefix")
+            if held:
+                return
+            data = self._prefix_states[prefix]
+            self.llm._ctx.kv_cache_seq_rm(-1, 0, -1)
+            buffer = (ctypes.c_uint8 * len(data)).from_buffer_copy(data)
+            if llama_cpp.llama_state_seq_set_data(ctx, buffer, len(data), 0):
                 self.llm.input_ids[:n] = prefix
                 self.llm.n_tokens = n
-            return
+                return
+            # A state llama.cpp does not take back (a damaged file): computed anew below.
+            del self._prefix_states[prefix]
+            path = self._state_file(prefix)
+            if path is not None:
+                path.unlink(missing_ok=True)
+            held = False
         # First use of this prefix: compute it, or cut the memory back to it when it holds the
         # prefix and more (a question before), and keep a copy of exactly the prefix.
         if held:
@@ -152,8 +177,50 @@ class LlamaCpp:
         buffer = (ctypes.c_uint8 * size)()
         written = llama_cpp.llama_state_seq_get_data(ctx, buffer, size, 0)
         self._prefix_states[prefix] = ctypes.string_at(buffer, written)
+        self._write_state(prefix, self._prefix_states[prefix])
         while len(self._prefix_states) > PREFIX_STATES:
             self._prefix_states.popitem(last=False)
+
+    def _state_file(self, prefix: tuple[int, ...]) -> Path | None:
+        if self.state_dir is None:
+            return None
+        digest = hashlib.sha256(f"{self._state_key}|{','.join(map(str, prefix))}".encode()).hexdigest()[:32]
+        return self.state_dir / f"prefix-{digest}.state"
+
+    def _read_state(self, prefix: tuple[int, ...]) -> bytes | None:
+        """A saved state whose checksum holds (a damaged or cut file is never given to llama.cpp)."""
+        path = self._state_file(prefix)
+        try:
+            raw = path.read_bytes() if path is not None and path.is_file() else b""
+        except OSError:
+            return None  # unreadable: computed again and written anew
+        head = len(_STATE_MAGIC) + 32
+        if not raw.startswith(_STATE_MAGIC) or hashlib.sha256(raw[head:]).digest() != raw[len(_STATE_MAGIC):head]:
+            return None
+        return raw[head:]
+
+    def _write_state(self, prefix: tuple[int, ...], data: bytes) -> None:
+        """Save a prefix state atomically (a reader never sees half a file); the oldest files
+        beyond STATE_FILES go. A cache that cannot be written only costs the next start time."""
+        path = self._state_file(prefix)
+        if path is None:
+            return
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            partial = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.part")
+            partial.write_bytes(_STATE_MAGIC + hashlib.sha256(data).digest() + data)
+            os.replace(partial, path)
+            saved = sorted(path.parent.glob("prefix-*.state"), key=lambda p: p.stat().st_mtime, reverse=True)
+            for old in saved[STATE_FILES:]:
+                old.unlink(missing_ok=True)
+        except OSError:
+            pass
+
+
+def _llama_version() -> str:
+    import llama_cpp
+
+    return getattr(llama_cpp, "__version__", "unknown")
 
 
 class _Chosen:
