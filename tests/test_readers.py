@@ -148,7 +148,7 @@ def test_a_news_archive_day_loads_as_it_is_from_its_zip(tmp_path):
     assert first.source_path == str(day)  # a rebuild reads the ZIP again
     [problem] = result.problems
     assert problem.path == str(day) and "2015-07-21.json" in problem.where and "no text" in problem.reason
-    assert any("notes.exe" in w.reason for w in result.warnings)
+    assert any("notes.exe" in w.where and "unsupported file type .exe" in w.reason for w in result.warnings)
 
 
 def test_common_feed_fields_are_understood(tmp_path):

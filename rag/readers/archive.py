@@ -33,17 +33,18 @@ def read(file: FileData, max_chars: int) -> LoadResult:
         if any(part.startswith(".") or part == "__MACOSX" for part in name.split("/")):
             continue  # hidden files and macOS resource forks are not articles
         if suffix not in READERS or suffix == ".zip":
-            result.warnings.append(Problem(file.path, f"{name}: not read (unsupported file type {suffix or '(none)'})"))
+            result.warnings.append(Problem(file.path, f"not read (unsupported file type {suffix or '(none)'})",
+                                           f" ({name})"))
             continue
         if member.file_size > MAX_FILE_BYTES:
-            result.problems.append(Problem(file.path, f"{name}: {member.file_size / 1e6:.0f} MB, over the "
-                                           f"{MAX_FILE_BYTES // 2**20} MB limit per file"))
+            result.problems.append(Problem(file.path, f"{member.file_size / 1e6:.0f} MB, over the "
+                                           f"{MAX_FILE_BYTES // 2**20} MB limit per file", f" ({name})"))
             continue
         try:
             with archive.open(member) as f:
                 data = f.read(MAX_FILE_BYTES + 1)
         except (zipfile.BadZipFile, OSError, NotImplementedError, RuntimeError) as exc:  # damaged, encrypted
-            result.problems.append(Problem(file.path, f"{name}: cannot be unpacked ({exc})"))
+            result.problems.append(Problem(file.path, f"cannot be unpacked ({exc})", f" ({name})"))
             continue
         try:
             found = read_file(FileData(file.path, name, data, len(data)), max_chars)

@@ -18,6 +18,7 @@ MAX_TITLE_CHARS = 300
 # an archive is a folder of files).
 MAX_RECORDS_PER_FILE = 10_000
 
+
 @dataclass(frozen=True)
 class Metadata:
     """What a news reader wants to know of an article besides its text, where the file says it."""
@@ -61,7 +62,7 @@ class Article:
 class Problem:
     path: str
     reason: str
-    where: str = ""  # a line number or array index inside the file
+    where: str = ""  # inside the file: a line (":3"), a record ("[3]"), a ZIP member (" (day.json)[3]")
 
     def __str__(self) -> str:
         return f"{self.path}{self.where}: {self.reason}"
