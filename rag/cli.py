@@ -281,6 +281,22 @@ def cmd_eval(args) -> int:
     return 0
 
 
+def cmd_doctor(args) -> int:
+    from rag import doctor
+    from rag.llm import load
+
+    settings = Settings.from_args(args)
+    machine = doctor.cpu()
+    _err("loading the LLM and measuring it (about a minute on two cores)")
+    llm = load(settings)
+    rates = doctor.measure(llm)
+    if args.json:
+        print(json.dumps({"cpu": machine, "llm": llm.name, **rates.to_json()}, ensure_ascii=False))
+    else:
+        print(printable(doctor.report(machine, llm.name, rates)))
+    return 0
+
+
 def cmd_serve(args) -> int:
     from app import serve
 
@@ -320,6 +336,10 @@ def main(argv=None) -> int:
     p.add_argument("--json", action="store_true", help="one JSON line per question, then the summary")
     p.add_argument("--retrieval-only", action="store_true", help="skip generation")
     p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("doctor", parents=[common], help="measure this machine's LLM speed and the answer times to expect")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=cmd_doctor)
 
     p = sub.add_parser("serve", parents=[common], help="start the chat UI in the browser (same as python app.py)")
     p.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1; another needs a login "

@@ -86,3 +86,16 @@ def test_a_new_process_restores_the_prefixes_from_disk_and_answers_the_same(sett
     third.prepare(fixed_messages("en"))
     assert third.prefixes_loaded == 0  # its checksum failed: computed again
     assert answer(third, "What did Peskov say about isolating Russia?", "en") == computed
+
+
+def test_doctor_measures_the_rates_and_predicts_the_answer_times(assistant):
+    from rag import doctor
+
+    rates = doctor.measure(assistant.llm)
+    assert rates.prompt_tokens > 300 and rates.generated_tokens >= 8  # a fresh prompt the size of two questions'
+    assert rates.prompt_tokens_per_s > 1 and rates.generation_tokens_per_s > 1
+    # the prediction is the arithmetic of a typical question at these rates
+    assert rates.first_token_s == doctor.TYPICAL_NEW_TOKENS / rates.prompt_tokens_per_s + doctor.OVERHEAD_S / 2
+    assert rates.answer_s > rates.first_token_s
+    shown = doctor.report(doctor.cpu(), assistant.llm.name, rates)
+    assert f"prompt: {rates.prompt_tokens_per_s:g} tokens/s" in shown and "first token in about" in shown
