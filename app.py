@@ -184,7 +184,8 @@ def highlighted(citation: Citation) -> str:
 
 def safe_link(url: str) -> str | None:
     """An article's URL as a link target: only http(s), so a file cannot plant a javascript: link."""
-    return url if urlparse(url).scheme in ("http", "https") and urlparse(url).netloc else None
+    parts = urlparse(url)
+    return url if parts.scheme in ("http", "https") and parts.netloc else None
 
 
 def _source(c: Citation) -> str:

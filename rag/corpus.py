@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from rag.readers import READ_IN_PART, SUFFIXES, read_file, suffix_of
+from rag.readers import READ_IN_PART, SUFFIXES, reader_for, suffix_of
 from rag.readers.base import (MAX_ARTICLE_CHARS, MAX_FILE_BYTES, MAX_TITLE_CHARS, Article, FileData,  # noqa: F401
                               LoadResult, Metadata, Problem, UnreadableFile, decode, short_title,
                               split_headline, truncated)
@@ -27,8 +27,9 @@ TEXT_SUFFIXES = {".txt", ".md"}  # one article a file, its id the file's name
 
 def _read_bytes(path: Path, name: str, max_chars: int) -> FileData:
     size = path.stat().st_size
-    limit = bytes_needed(max_chars) if suffix_of(name) in READ_IN_PART else MAX_FILE_BYTES + 1
-    if size > limit and suffix_of(name) not in READ_IN_PART:
+    in_part = suffix_of(name) in READ_IN_PART
+    limit = bytes_needed(max_chars) if in_part else MAX_FILE_BYTES + 1
+    if size > limit and not in_part:
         raise UnreadableFile(f"{size / 1e6:.0f} MB is over the {MAX_FILE_BYTES // 2**20} MB limit per file")
     with open(path, "rb") as f:  # a huge text file is read only as far as it can be indexed
         return FileData(str(path), name, f.read(min(size, limit)), size)
@@ -60,10 +61,8 @@ def load(paths: list[Path], max_chars: int = MAX_ARTICLE_CHARS, names: dict[Path
         try:
             if not path.exists():
                 raise UnreadableFile("no such file")
-            if suffix_of(name) not in SUFFIXES:
-                raise UnreadableFile(f"unsupported file type {suffix_of(name) or '(none)'}; "
-                                     f"use {', '.join(sorted(SUFFIXES))}")
-            found = read_file(_read_bytes(path, name, max_chars), max_chars)
+            reader = reader_for(name)  # before reading: an unsupported file is not read at all
+            found = reader(_read_bytes(path, name, max_chars), max_chars)
         except (OSError, UnreadableFile) as exc:
             # any file that cannot be read is reported and skipped; the others are still read
             result.problems.append(Problem(str(path), str(exc)))

@@ -40,9 +40,6 @@ class IngestReport:
     commits: int = 0  # versions written (one a batch)
 
 
-META_FIELDS = tuple(corpus.Metadata.__dataclass_fields__)
-
-
 def manifest_entry(article: corpus.Article, chunks: int) -> dict:
     """What the index's manifest records of an article: its content hash and headline, where it
     was read from, its metadata (date, source, url, author, pages: only those it has)."""
@@ -202,9 +199,7 @@ def _ingest(paths, settings, embedder, rebuild, progress, remove_missing, max_ch
             report.unchanged += 1
             if known.get("aliases", []) != list(article.aliases) or not _same_meta(known, article):
                 # same text, other copies or a date or source read anew: the manifest says so
-                for name in META_FIELDS:
-                    known.pop(name, None)
-                known.update(manifest_entry(article, known["chunks"]))
+                store.articles[article.id] = manifest_entry(article, known["chunks"])
                 renamed = True
     for article in todo:  # said in the report, so a user sees what the assistant will not read
         whole = f"{article.title}\n{article.text}"

@@ -65,3 +65,24 @@ def test_an_ingest_over_its_chunk_limit_is_refused_before_embedding(folder, sett
     with pytest.raises(TooLarge, match="at most 2"):
         ingest([folder], settings, embedder, max_chunks=2)
     assert not (settings.index_dir / "CURRENT").exists()
+
+
+def test_a_date_or_source_read_anew_updates_the_manifest_without_embedding_again(settings, tmp_path):
+    import json
+
+    feed = tmp_path / "feed.json"
+
+    def write(date, source):
+        feed.write_text(json.dumps([{"id": "a", "title": "T", "text": "Body of the article.", "date": date,
+                                     "source": source, "url": "http://e/a"}]), encoding="utf-8")
+    write("2015-07-21 09:00:00", "okaz")
+    ingest([feed], settings, FakeEmbedder())
+    write("29 July 2015", "Okaz daily")
+    report = ingest([feed], settings, FakeEmbedder())
+    assert (report.unchanged, report.chunks_embedded, report.changed) == (1, 0, [])
+    entry = Store.load(settings.index_dir).articles["a"]
+    assert (entry["date"], entry["source"], entry["url"]) == ("2015-07-29", "Okaz daily", "http://e/a")
+    write("", "")  # fields gone from the file are gone from the manifest
+    ingest([feed], settings, FakeEmbedder())
+    entry = Store.load(settings.index_dir).articles["a"]
+    assert "date" not in entry and "source" not in entry and entry["url"] == "http://e/a"

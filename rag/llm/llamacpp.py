@@ -164,7 +164,6 @@ class LlamaCpp:
             path = self._state_file(prefix)
             if path is not None:
                 path.unlink(missing_ok=True)
-            held = False
         # First use of this prefix: compute it, or cut the memory back to it when it holds the
         # prefix and more (a question before), and keep a copy of exactly the prefix.
         if held:
@@ -205,16 +204,16 @@ class LlamaCpp:
         path = self._state_file(prefix)
         if path is None:
             return
+        partial = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.part")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            partial = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.part")
             partial.write_bytes(_STATE_MAGIC + hashlib.sha256(data).digest() + data)
             os.replace(partial, path)
             saved = sorted(path.parent.glob("prefix-*.state"), key=lambda p: p.stat().st_mtime, reverse=True)
             for old in saved[STATE_FILES:]:
                 old.unlink(missing_ok=True)
         except OSError:
-            pass
+            partial.unlink(missing_ok=True)
 
 
 def _llama_version() -> str:

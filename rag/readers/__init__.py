@@ -26,10 +26,15 @@ def suffix_of(name: str) -> str:
     return "." + base.rsplit(".", 1)[-1].lower() if "." in base else ""
 
 
-def read_file(file: FileData, max_chars: int) -> LoadResult:
-    """The articles of one file, by the reader of its suffix."""
-    suffix = suffix_of(file.name)
+def reader_for(name: str):
+    """The reader of a file of this name; UnreadableFile for a format none reads."""
+    suffix = suffix_of(name)
     reader = READERS.get(suffix)
     if reader is None:
         raise UnreadableFile(f"unsupported file type {suffix or '(none)'}; use {', '.join(sorted(SUFFIXES))}")
-    return reader(file, max_chars)
+    return reader
+
+
+def read_file(file: FileData, max_chars: int) -> LoadResult:
+    """The articles of one file, by the reader of its suffix."""
+    return reader_for(file.name)(file, max_chars)

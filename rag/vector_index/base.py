@@ -34,9 +34,6 @@ class ChunkFilter:
             return False
         return self.sources is None or source in self.sources
 
-    def allows_payload(self, payload: dict) -> bool:
-        return self.allows(payload["article_id"], payload.get("date", ""), payload.get("source", ""))
-
     @property
     def restricts(self) -> bool:
         return any(v is not None for v in (self.articles, self.since, self.until, self.sources))

@@ -182,7 +182,7 @@ class QdrantIndex:
         """The k chunks whose sparse term vectors best match the query's terms (BM25 with
         Qdrant's IDF)."""
         ids = sorted({term_id(t) for t in terms})
-        if not ids or k <= 0:
+        if not ids or k <= 0 or _excludes_all(where):
             return []
         query = self.models.SparseVector(indices=ids, values=[1.0] * len(ids))
         found = self.client.query_points(self.collection, query=query, using=TERMS, query_filter=self._filter(where),
