@@ -21,6 +21,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Iterator
 from urllib.parse import urlparse
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -301,18 +302,26 @@ def add_articles(assistant: Assistant, files: list[str] | None, progress, replac
         refused = _report_lines(accepted.problems)
         if not accepted.saved:
             return "Nothing was added.\n" + "\n".join(refused)
-        started = time.monotonic()
+        started, waited, shown = time.monotonic(), 0.0, [0.0, ""]
 
         def show(done: int, total: int, articles: int) -> None:
-            progress(done / total, desc=describe_progress(done, total, articles, time.monotonic() - started))
+            shown[:] = done / total, describe_progress(done, total, articles, time.monotonic() - started - waited)
+            progress(shown[0], desc=shown[1])
 
         def stop() -> bool:
-            return _CANCEL.is_set() or time.monotonic() - started > UPLOAD_SECONDS
+            return _CANCEL.is_set() or time.monotonic() - started - waited > UPLOAD_SECONDS
+
+        def answers_first() -> None:  # a question asked meanwhile is answered at full speed
+            nonlocal waited
+            if assistant.priority.busy:
+                progress(shown[0], desc=f"{shown[1]} · waiting while a question is answered")
+            waited += assistant.priority.wait_for_answers()
 
         progress(0, desc="Reading articles")
         try:
             report = ingest(accepted.saved, settings, assistant.embedder, progress=show, remove_missing=False,
-                            lock_timeout=UPLOAD_LOCK_SECONDS, max_chunks=UPLOAD_CHUNKS, should_stop=stop)
+                            lock_timeout=UPLOAD_LOCK_SECONDS, max_chunks=UPLOAD_CHUNKS, should_stop=stop,
+                            pause=answers_first)
         except (IngestCancelled, TooLarge, StoreError) as exc:
             accepted.undo()
             why = ("Stopped: nothing was added; the index is as it was." if isinstance(exc, IngestCancelled)
@@ -356,6 +365,23 @@ def responder(assistant: Assistant):
         except (QuestionError, LLMError, FilterError) as exc:  # said in the chat: a question it cannot take, a server down
             yield shown_text(str(exc)), ""
     return respond
+
+
+def json_answerer(assistant: Assistant):
+    """The API `rag ask --server` calls: (question, top_k, since, until, sources) -> JSON lines,
+    each {"piece": text} as the draft is written, then {"answer": Answer.to_json()}, or
+    {"error": message} for a question it cannot take. The same answer path, LLM queue and login
+    as the chat."""
+    def ask(question: str, top_k: int = 3, since: str = "", until: str = "", sources: str = "") -> Iterator[str]:
+        try:
+            chosen = [s for s in sources.split(",") if s.strip()]
+            where = make_filter(since, until, chosen, assistant.store.sources() if chosen else {})
+            for piece in assistant.stream(question, [], int(top_k), where):
+                yield json.dumps({"answer": piece.to_json()} if isinstance(piece, Answer) else {"piece": piece},
+                                 ensure_ascii=False)
+        except (QuestionError, LLMError, FilterError) as exc:
+            yield json.dumps({"error": str(exc)}, ensure_ascii=False)
+    return ask
 
 
 def build(assistant: Assistant) -> gr.Blocks:
@@ -410,6 +436,7 @@ def build(assistant: Assistant) -> gr.Blocks:
         add.click(upload, [files, replace], [added, status, files, outlets], api_name="add_articles",
                   concurrency_limit=1, concurrency_id="ingest")
         stop.click(_CANCEL.set, None, None, queue=False, api_visibility="private")
+        gr.api(json_answerer(assistant), api_name="ask", concurrency_limit=1)
     return demo
 
 

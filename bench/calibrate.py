@@ -44,8 +44,8 @@ SWEEPS = {"subject_min": (None, 0.25, 0.5, 0.75, 1.0), "quote_subject_min": (Non
           "logprob_min": (None, -0.5, -0.75, -1.0, -1.5, -2.0, -3.0)}
 
 
-def load(name: str):
-    path = WORK / f"result-{name}.json"
+def load(name: str, tag: str = ""):
+    path = WORK / f"result-{name}{'-' + tag if tag else ''}.json"
     if not path.is_file():
         return None
     rows = json.loads(path.read_text(encoding="utf-8"))["rows"]
@@ -118,18 +118,19 @@ def svg(curves: dict[str, list[tuple[float, float, float]]], baselines: dict[str
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--heldout", action="store_true", help="the policies in force on the held-aside parts")
+    parser.add_argument("--tag", default="", help="the runs of bench/devsets.py run --tag TAG (no plot drawn)")
     args = parser.parse_args()
     if args.heldout:
         print("| set | precision | coverage | refusal accuracy | answers shown |\n|---|---|---|---|---|")
         for name in ("ar-heldout", "en-heldout"):
-            loaded = load(name)
+            loaded = load(name, args.tag)
             if loaded:
                 print(line(f"{name}, claim check only (before)", scored(*loaded, CLAIM_CHECK_ONLY)))
                 print(line(f"{name}, verifier", scored(*loaded, POLICIES)))
         return
     curves, baselines = {}, {}
     for name in ("seed-dev", "ar-dev", "en-dev"):
-        loaded = load(name)
+        loaded = load(name, args.tag)
         if not loaded:
             print(f"{name}: no results (bench/devsets.py run first)", file=sys.stderr)
             continue
@@ -150,7 +151,7 @@ def main() -> None:
         curves[name] = points
         before = scored(questions, rows, CLAIM_CHECK_ONLY)
         baselines[name] = (before["coverage"], before["precision"])
-    if curves:
+    if curves and not args.tag:
         PLOT.parent.mkdir(parents=True, exist_ok=True)
         PLOT.write_text(svg(curves, baselines), encoding="utf-8")
         print(f"\nplot: {PLOT.relative_to(REPO_ROOT)}")

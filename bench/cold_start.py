@@ -4,6 +4,11 @@ fixed prompt prefix computed in the process or restored from the state `rag setu
 model cache (rag/llm/llamacpp.py).
 
     .venv/bin/python bench/cold_start.py [--runs 3] [--out bench/results/cold_start.json]
+    .venv/bin/python bench/cold_start.py --ui [--runs 3]
+
+--ui: the chat UI instead (`python app.py`), a question sent through its API (gradio_client) as
+soon as the port answers, timed from the process's start to the first text of the answer (the
+"warming up" message does not count) and to the checked answer.
 
 Uses the seed index (`index/`) and the model cache; moves the saved prefix states aside for the
 "computed" runs and puts them back. Run it with nothing else on the machine.
@@ -22,6 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from machine import machine  # noqa: E402
 
@@ -31,10 +37,10 @@ RAG = str(REPO_ROOT / ".venv/bin/rag")
 QUESTIONS = {"en": "What did Peskov say about the Baghdad center?", "ar": "ماذا قال بيسكوف عن مركز المعلومات في بغداد؟"}
 
 
-def first_piece(question: str) -> tuple[float, float]:
+def first_piece(question: str, *flags: str) -> tuple[float, float]:
     """Seconds from starting `rag ask` to its first byte on stdout, and to its end."""
     started = time.perf_counter()
-    process = subprocess.Popen([RAG, "ask", question], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen([RAG, "ask", *flags, question], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     process.stdout.read(1)
     first = time.perf_counter() - started
     process.stdout.read()
@@ -42,11 +48,37 @@ def first_piece(question: str) -> tuple[float, float]:
     return first, time.perf_counter() - started
 
 
+def ui_first_piece(question: str, port: int) -> tuple[float, float]:
+    """Seconds from starting the UI to the first text of the answer to `question`, asked as soon
+    as the port answers, and to the checked answer."""
+    from gradio_client import Client
+
+    from app import WARMING, shown_text
+    from processes import stop, wait_for_port
+
+    started = time.perf_counter()
+    app = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=REPO_ROOT,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for_port(app, port, 300, "the app")
+        first = None
+        for shown, _ in Client(f"http://127.0.0.1:{port}/", verbose=False).submit(question, 3, False, api_name="/chat"):
+            if first is None and shown.strip() and shown != shown_text(WARMING):
+                first = time.perf_counter() - started
+        return first, time.perf_counter() - started
+    finally:
+        stop(app)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--out", default="bench/results/cold_start.json")
+    parser.add_argument("--ui", action="store_true", help="the chat UI's cold start instead of rag ask's")
+    parser.add_argument("--port", type=int, default=7873)
     args = parser.parse_args()
+    if args.ui:
+        return ui(args)
     states = Settings.load().model_dir / "prefix-states"
     aside = states.with_name("prefix-states.aside")
     subprocess.run([RAG, "setup"], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # saves them
@@ -74,6 +106,43 @@ def main() -> int:
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps({"machine": machine(), "rows": rows}, ensure_ascii=False, indent=1) + "\n",
                               encoding="utf-8")
+    return 0
+
+
+def via_server(question: str, port: int, runs: int) -> list[tuple[float, float]]:
+    """`rag ask --server` against a UI already started and warm: each run's first piece and end."""
+    from processes import stop, wait_for_port
+
+    app = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=REPO_ROOT,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for_port(app, port, 300, "the app")
+        url = f"http://127.0.0.1:{port}/"
+        other = next(q for q in QUESTIONS.values() if q != question)
+        times = []
+        for _ in range(runs):
+            # another question first, so llama.cpp cannot reuse this one's whole prompt
+            first_piece(other, "--server", url)
+            times.append(first_piece(question, "--server", url))
+        return times
+    finally:
+        stop(app)
+
+
+def ui(args) -> int:
+    rows = []
+    for lang, question in QUESTIONS.items():
+        for way, times in (("ui cold start", [ui_first_piece(question, args.port) for _ in range(args.runs)]),
+                           ("rag ask --server, the UI running", via_server(question, args.port, args.runs))):
+            row = {"way": way, "lang": lang, "runs": args.runs,
+                   "first_piece_s": round(statistics.median(t[0] for t in times), 2),
+                   "total_s": round(statistics.median(t[1] for t in times), 2),
+                   "all_first_s": [round(t[0], 2) for t in times]}
+            rows.append(row)
+            print(json.dumps(row, ensure_ascii=False), flush=True)
+    out = Path(args.out).with_name("cold_start_ui.json") if args.out == "bench/results/cold_start.json" else Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"machine": machine(), "rows": rows}, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     return 0
 
 

@@ -31,6 +31,7 @@ import json
 import os
 import random
 import re
+import statistics
 import sys
 from pathlib import Path
 
@@ -150,7 +151,22 @@ def build(data: Path) -> None:
     print(f"index: {report.total_articles} articles, {report.total_chunks} chunks")
 
 
-def evaluate(lang: str, part: str, limit: int | None) -> None:
+def _costs(rows: list[dict]) -> dict:
+    """Median and p90 of the new prompt tokens, first token and total over the questions the LLM
+    answered (the gate's refusals cost nothing)."""
+    llm = [r for r in rows if "new_prompt_tokens" in r]
+
+    def spread(values):
+        values = sorted(values)
+        return {"median": round(statistics.median(values), 2),
+                "p90": round(values[int(0.9 * (len(values) - 1))], 2)} if values else None
+    return {"llm_questions": len(llm),
+            "new_prompt_tokens": spread([r["new_prompt_tokens"] for r in llm]),
+            "first_token_s": spread([r["timings"]["first_token"] for r in llm]),
+            "total_s": spread([r["timings"]["total"] for r in llm])}
+
+
+def evaluate(lang: str, part: str, limit: int | None, tag: str = "") -> None:
     from rag.chat import Assistant
 
     if lang == "seed":
@@ -174,14 +190,19 @@ def evaluate(lang: str, part: str, limit: int | None) -> None:
         result = assistant.ask(q.question, q.history)
         record = result.to_json()
         # what bench/calibrate.py needs to compute the verifier's signals again with changed code
-        record["passages"] = [{"title": p.title, "text": p.text} for p in result.passages]
+        record["passages"] = [{"title": p.title, "text": p.text, **({"read": p.prompt_text} if p.prompt_text else {})}
+                              for p in result.passages]
         record["token_logprobs"] = assistant.llm.last_stats.get("logprobs") if result.sentences else None
+        if not result.gated:  # what llama.cpp read anew for this question (its prefix state kept)
+            stats = assistant.llm.last_stats
+            record["new_prompt_tokens"] = stats["prompt_tokens"] - (stats.get("reused_tokens") or 0)
         return record
 
     summary = run(questions, answer, show)
+    summary.update(_costs(rows))
     # Every row is kept, the held-aside part's too, so that bench/calibrate.py can score a
     # verifier policy on it without the LLM; it prints only summaries of that part.
-    out = WORK / f"result-{lang}-{part}.json"
+    out = WORK / f"result-{lang}-{part}{'-' + tag if tag else ''}.json"
     out.write_text(json.dumps({"summary": summary, "rows": rows}, ensure_ascii=False, indent=1))
     print(json.dumps(summary, indent=1))
 
@@ -196,11 +217,16 @@ def main() -> None:
                    help="seed: tests/data/seed_questions.jsonl on the default index (--part dev)")
     p.add_argument("--part", choices=("dev", "heldout"), required=True)
     p.add_argument("--limit", type=int)
+    p.add_argument("--headlines", choices=("each", "first", "none"), help="rag.prompts.HEADLINES for this run")
+    p.add_argument("--tag", default="", help="a name for this run's result file (result-LANG-PART-TAG.json)")
     args = parser.parse_args()
     if args.command == "build":
         build(Path(args.data))
     else:
-        evaluate(args.lang, args.part, args.limit)
+        if args.headlines:
+            import rag.prompts
+            rag.prompts.HEADLINES = args.headlines
+        evaluate(args.lang, args.part, args.limit, args.tag)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ from typing import Iterator
 
 import numpy as np
 
-from rag import claims, grounding, verify
+from rag import claims, condense, grounding, verify
 from rag.arabic import language
 from rag.config import Settings
 from rag.embedder import Embedder
@@ -19,6 +19,7 @@ from rag.filters import describe as describe_filter
 from rag.ingest import chunker_settings
 from rag.readers.base import Metadata
 from rag.llm import LLM, load as load_llm
+from rag.priority import AnswersFirst
 from rag.prompts import answer_start, build_messages, fixed_messages, refusal, withheld
 from rag.retriever import Fusion, Retrieval, Retriever, ranked_json, search_query
 from rag.store import Store
@@ -46,7 +47,7 @@ class Answer:
     refused: bool
     citations: list[Citation] = field(default_factory=list)
     retrieved: list[dict] = field(default_factory=list)  # {article_id, chunk_id, score}, best first
-    passages: list[Passage] = field(default_factory=list)  # everything given to the LLM, numbered 1…
+    passages: list[Passage] = field(default_factory=list)  # what the LLM read, numbered 1…, then the unread
     timings: dict = field(default_factory=dict)  # seconds: retrieval, first_token, total, check
     gated: bool = False  # refused before the LLM because the evidence was too weak
     retried: bool = False  # the LLM refused on strong evidence and was asked to start an answer
@@ -62,6 +63,17 @@ class Answer:
         data = asdict(self)
         data.pop("passages")
         return data
+
+    @classmethod
+    def from_json(cls, data: dict) -> "Answer":
+        """An Answer as to_json wrote it (a `rag serve` answering `rag ask --server`), less its passages."""
+        data = dict(data)
+        for name in ("citations", "closest"):
+            data[name] = [Citation(**c) for c in data.get(name, [])]
+        data["sentences"] = [verify.Verdict(**{**v, "signals": verify.Signals(**v["signals"]) if v.get("signals") else None,
+                                               "rivals": [tuple(r) for r in v.get("rivals", [])]})
+                             for v in data.get("sentences", [])]
+        return cls(**data)
 
 
 def clean_question(question: str) -> str:
@@ -107,6 +119,7 @@ class Assistant:
         self._sentence_vectors: dict[tuple[str, str], np.ndarray] = {}
         self.retriever = Retriever(self.store, self.embedder, Fusion.from_settings(settings))
         self.policies = dict(verify.POLICIES)  # what a sentence needs to be shown, by language
+        self.priority = AnswersFirst()  # an upload in this process yields to answers
 
     @property
     def llm_name(self) -> str:
@@ -149,7 +162,12 @@ class Assistant:
     def stream(self, question: str, history: list[tuple[str, str]] = (),
                top_k: int | None = None, where: ChunkFilter | None = None) -> Iterator[str | Answer]:
         """Yield the answer text piece by piece as the LLM writes it, then the checked Answer.
-        `where` (rag.filters): only the articles it allows answer."""
+        `where` (rag.filters): only the articles it allows answer. An upload embedding in this
+        process waits meanwhile (rag.priority)."""
+        with self.priority.answering():
+            yield from self._stream(question, history, top_k, where)
+
+    def _stream(self, question, history, top_k, where) -> Iterator[str | Answer]:
         started = time.perf_counter()
         question = clean_question(question)
         history = trim_history(history, self.embedder.count_tokens)
@@ -172,9 +190,15 @@ class Assistant:
             yield answer
             return
 
+        unread: list[Passage] = []
+        if self.settings.evidence_tokens:
+            retrieval, unread = self._condensed(question, history, retrieval)
         pieces: list[str] = []
         with self._llm_lock:
             messages, retrieval, history = self._fit(question, retrieval, lang, history)
+            # The checks weigh every retrieved passage (a negated sentence the LLM did not read
+            # still counts against a "yes"); the unread come after its sources, so its [n] hold.
+            retrieval = Retrieval(retrieval.ranked, retrieval.passages + unread)
             answer.passages = retrieval.passages
             for piece in self._generate(messages, lang, timings, started):
                 pieces.append(piece)
@@ -194,6 +218,16 @@ class Assistant:
         timings["total"] = time.perf_counter() - started
         timings.setdefault("first_token", timings["total"])
         yield answer
+
+    def _condensed(self, question: str, history, retrieval: Retrieval) -> tuple[Retrieval, list[Passage]]:
+        """The passages the LLM reads, with what it reads of each (their sentences closest to
+        the question, rag.condense), and those it reads nothing of; the claim check later finds
+        those sentences' vectors cached."""
+        passages, asked = retrieval.passages, search_query(question, history)
+        read, unread = condense.select(
+            passages, asked, self.embedder.encode_query([asked])[0], lambda evidence: self._embed_evidence(passages, evidence),
+            self.embedder.count_tokens, self.settings.evidence_tokens)
+        return Retrieval(retrieval.ranked, read), unread
 
     def _fit(self, question: str, retrieval: Retrieval, lang: str, history: list[tuple[str, str]]):
         """The prompt's messages within the LLM's context, room left for the answer: the oldest

@@ -187,13 +187,58 @@ def _stream_to_terminal(assistant, question, history, top_k=None, where=None):
                 print("(draft, being checked against the articles)", file=sys.stderr, flush=True)
             streamed.append(piece)
             print(printable(piece), end="", flush=True)
+    print_checked(answer, bool(streamed))
+    return answer
+
+
+def print_checked(answer, streamed: bool) -> None:
+    """After a streamed draft, the verified answer (a plain refusal was not streamed), then the
+    verdicts and sources."""
     print()
     if streamed:  # the draft is provisional: the verified answer follows it
         print(f"\nVerified answer: {printable(answer.answer)}")
-    else:  # a plain refusal is not streamed
+    else:
         print(printable(answer.answer))
     print_sources(answer)
-    return answer
+
+
+def _ask_server(args) -> int:
+    """`rag ask --server URL`: the question answered by a running `rag serve` (its models loaded
+    and warm), through its API (app.json_answerer); printed as a local answer is."""
+    import httpx
+    from gradio_client import Client
+
+    from rag.chat import Answer
+
+    login = os.environ.get("RAG_AUTH", "")
+    try:
+        client = Client(args.server, verbose=False, auth=tuple(login.split(":", 1)) if ":" in login else None)
+        job = client.submit(args.question, args.top_k or 3, args.since or "", args.until or "",
+                            ",".join(args.source or []), api_name="/ask")
+        streamed, answer = False, None
+        for line in job:
+            message = json.loads(line)
+            if "error" in message:
+                _err(f"error: {message['error']}")
+                return 2
+            if "answer" in message:
+                answer = Answer.from_json(message["answer"])
+            elif not args.json:
+                if not streamed:
+                    print("(draft, being checked against the articles)", file=sys.stderr, flush=True)
+                streamed = True
+                print(printable(message["piece"]), end="", flush=True)
+    except (OSError, ValueError, httpx.HTTPError) as exc:  # not there, not this app, a login refused
+        _err(f"error: no answer from the server {args.server}: {exc}")
+        return 1
+    if answer is None:
+        _err(f"error: the server {args.server} ended without an answer")
+        return 1
+    if args.json:
+        print(json.dumps(answer.to_json(), ensure_ascii=False))
+        return 0
+    print_checked(answer, streamed)
+    return 0
 
 
 def cmd_ask(args) -> int:
@@ -205,6 +250,8 @@ def cmd_ask(args) -> int:
     except QuestionError as exc:
         _err(f"error: {exc}")
         return 2
+    if args.server:
+        return _ask_server(args)
     assistant = _assistant(Settings.from_args(args))
     try:
         where = _filter(args, assistant)
@@ -328,6 +375,8 @@ def main(argv=None) -> int:
     p = sub.add_parser("ask", parents=[common, filters], help="answer one question with cited passages")
     p.add_argument("question")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--server", metavar="URL", help="ask a running `rag serve` (such as http://127.0.0.1:7860) "
+                   "instead of loading the models here (its login from RAG_AUTH)")
     p.set_defaults(func=cmd_ask)
     p = sub.add_parser("chat", parents=[common, filters], help="multi-turn chat in the terminal")
     p.set_defaults(func=cmd_chat)

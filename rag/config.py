@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
+from rag.condense import EVIDENCE_TOKENS
 from rag.corpus import MAX_ARTICLE_CHARS
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -59,6 +60,8 @@ class Settings:
                                "without paths, where uploads go", "--corpus")
     top_k: int = setting(3, "RAG_TOP_K", "chunks given to the LLM", "--top-k")
     passage_tokens: int = setting(400, "RAG_PASSAGE_TOKENS", "most embedder tokens of passages given to the LLM")
+    evidence_tokens: int = setting(EVIDENCE_TOKENS, "RAG_EVIDENCE_TOKENS", "embedder tokens of the passages' "
+                                   "sentences closest to the question the LLM reads (0: whole passages)")
     passages_per_article: int = setting(2, "RAG_PASSAGES_PER_ARTICLE", "most separate passages from one article")
     bm25_weight: float = setting(BM25_WEIGHT, "RAG_BM25_WEIGHT", "BM25's part in the ranking")
     context_weight: float = setting(CONTEXT_WEIGHT, "RAG_CONTEXT_WEIGHT", "weight of a chunk's neighbours")

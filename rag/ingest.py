@@ -99,7 +99,8 @@ def build_missing_index(settings: Settings, embedder: Embedder) -> IngestReport 
 
 def ingest(paths: list[Path], settings: Settings, embedder: Embedder, rebuild: bool = False,
            progress=None, remove_missing: bool | None = None, lock_timeout: float = -1,
-           max_chunks: int | None = None, should_stop=None, batch_chunks: int | None = None) -> IngestReport:
+           max_chunks: int | None = None, should_stop=None, batch_chunks: int | None = None,
+           pause=None) -> IngestReport:
     """Ingest the articles under `paths` into settings.index_dir, as its one writer (the index's
     writer_lock is held from loading to saving; `lock_timeout` seconds to wait for it, -1 for
     as long as it takes, else store.IndexBusy).
@@ -118,13 +119,14 @@ def ingest(paths: list[Path], settings: Settings, embedder: Embedder, rebuild: b
     `progress(done_chunks, total_chunks, articles)` is called while embedding, `articles` being
     the number of new or changed articles those chunks come from. `should_stop()`, called as
     often, ends the ingest with IngestCancelled, keeping only what was committed before. More
-    than `max_chunks` chunks to embed raise TooLarge before any is.
+    than `max_chunks` chunks to embed raise TooLarge before any is. `pause()`, called after
+    each embedding batch, may block: an upload waits there while the UI answers (rag.priority).
     """
     if remove_missing is None:
         remove_missing = any(Path(p).is_dir() for p in paths)
     with writer_lock(settings.index_dir, lock_timeout):
         return _ingest(paths, settings, embedder, rebuild, progress, remove_missing, max_chunks, should_stop,
-                       batch_chunks)
+                       batch_chunks, pause)
 
 
 def _starting_store(settings: Settings, embedder: Embedder, chunker: dict, rebuild: bool) -> Store:
@@ -167,7 +169,7 @@ def batches(articles: list, chunks_by_article: dict, size: int | None) -> list[l
 
 
 def _ingest(paths, settings, embedder, rebuild, progress, remove_missing, max_chunks, should_stop,
-            batch_chunks) -> IngestReport:
+            batch_chunks, pause) -> IngestReport:
     started = time.perf_counter()
     chunker = chunker_settings(settings)
     replaces = pointer_text(settings.index_dir)  # the version this writer starts from
@@ -219,6 +221,8 @@ def _ingest(paths, settings, embedder, rebuild, progress, remove_missing, max_ch
     def advance(n):
         nonlocal done
         done += n
+        if pause:
+            pause()
         if should_stop and should_stop():
             raise IngestCancelled("stopped before anything was saved; the index is as it was" if not report.commits
                                   else f"stopped after {report.commits} commits: the articles committed "

@@ -31,6 +31,7 @@ class Passage:
     text: str
     score: float
     chunk_ids: list[str] = field(default_factory=list)
+    prompt_text: str = ""  # what the LLM reads of it when not the whole text (rag.condense)
 
 
 @dataclass

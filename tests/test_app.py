@@ -42,6 +42,30 @@ def test_chat_api_explains_a_question_it_cannot_take(app_server, question, says)
     assert says in answer and sources == ""
 
 
+def test_rag_ask_uses_a_running_server_instead_of_loading_the_models(app_server):
+    import json
+
+    rag = [str(REPO_ROOT / ".venv/bin/rag"), "ask", "--server", app_server[0]]
+    shown = subprocess.run([*rag, "Who did John Kerry intend to meet on Wednesday?"], capture_output=True,
+                           text=True, timeout=300)
+    assert shown.returncode == 0, shown.stderr
+    assert "Lavrov" in shown.stdout and "Sources:" in shown.stdout and "000_832fa2db40460904" in shown.stdout
+    answer = json.loads(subprocess.run([*rag, "--json", "Who won the 2014 football World Cup?"],
+                                       capture_output=True, text=True, timeout=300).stdout)
+    assert answer["refused"] and answer["closest"] and answer["question"].startswith("Who won")
+    unknown = subprocess.run([*rag, "--source", "nowhere", "Who is Peskov?"], capture_output=True, text=True,
+                             timeout=300)
+    assert unknown.returncode == 2 and "nowhere" in unknown.stderr
+
+
+def test_rag_ask_says_when_the_server_is_not_there():
+    from processes import free_port
+
+    result = subprocess.run([str(REPO_ROOT / ".venv/bin/rag"), "ask", "--server", f"http://127.0.0.1:{free_port()}/",
+                             "Who is Peskov?"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1 and "no answer from the server" in result.stderr and "Traceback" not in result.stderr
+
+
 def test_serving_beyond_loopback_needs_a_login(seed_index):
     result = subprocess.run([sys.executable, "app.py", "--host", "0.0.0.0", "--index", str(seed_index.index_dir)],
                             cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)

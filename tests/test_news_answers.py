@@ -24,8 +24,8 @@ def quoting(keyword: str):
     """A scripted LLM answer: the sentence of the sources that holds `keyword`, cited."""
     def answer(messages, start):
         sources = sources_of(messages)
-        for block in re.split(r"\n(?=\[\d+\] )", sources):
-            found = re.match(r"\[(\d+)\] ", block)
+        for block in re.split(r"\n(?=\[\d+\]\s)", sources):
+            found = re.match(r"\[(\d+)\]\s", block)
             for sentence in re.split(r"(?<=[.!؟?])\s+", block):
                 if found and keyword in sentence:
                     return f"{sentence.splitlines()[-1].strip().rstrip('.')} [{found.group(1)}]."
