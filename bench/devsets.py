@@ -217,15 +217,11 @@ def main() -> None:
                    help="seed: tests/data/seed_questions.jsonl on the default index (--part dev)")
     p.add_argument("--part", choices=("dev", "heldout"), required=True)
     p.add_argument("--limit", type=int)
-    p.add_argument("--headlines", choices=("each", "first", "none"), help="rag.prompts.HEADLINES for this run")
     p.add_argument("--tag", default="", help="a name for this run's result file (result-LANG-PART-TAG.json)")
     args = parser.parse_args()
     if args.command == "build":
         build(Path(args.data))
     else:
-        if args.headlines:
-            import rag.prompts
-            rag.prompts.HEADLINES = args.headlines
         evaluate(args.lang, args.part, args.limit, args.tag)
 
 

@@ -23,7 +23,6 @@ from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-import rag.prompts  # noqa: E402
 from rag.chat import Assistant  # noqa: E402
 from rag.config import REPO_ROOT, Settings  # noqa: E402
 from rag.evaluate import load_questions  # noqa: E402
@@ -35,10 +34,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--questions", default=str(REPO_ROOT / "tests/data/seed_questions.jsonl"))
     parser.add_argument("--out", default=str(REPO_ROOT / "bench/results/ttft.json"))
-    parser.add_argument("--headlines", choices=("each", "first", "none"), help="rag.prompts.HEADLINES for this run")
     args = parser.parse_args()
-    if args.headlines:
-        rag.prompts.HEADLINES = args.headlines
 
     settings = Settings.load()
     started = time.perf_counter()
@@ -81,7 +77,7 @@ def main() -> None:
         "median_total_llm_s": round(statistics.median(r["total"] for r in llm), 3),
         "p90_total_llm_s": round(sorted(r["total"] for r in llm)[int(0.9 * (len(llm) - 1))], 3),
         "median_prompt_tokens_per_s": statistics.median(r["prompt_tokens_per_s"] for r in llm if "prompt_tokens_per_s" in r),
-        "evidence_tokens": settings.evidence_tokens, "headlines": rag.prompts.HEADLINES,
+        "evidence_tokens": settings.evidence_tokens,
         "median_retrieval_s": round(statistics.median(r["retrieval"] for r in rows), 3),
         "median_claim_check_s": round(statistics.median(r["check"] for r in llm), 3),
         "p90_claim_check_s": round(sorted(r["check"] for r in llm)[int(0.9 * (len(llm) - 1))], 3),

@@ -118,7 +118,12 @@ class Assistant:
         # retrieved again costs nothing the second time (about 0.3 s a sentence the first).
         self._sentence_vectors: dict[tuple[str, str], np.ndarray] = {}
         self.retriever = Retriever(self.store, self.embedder, Fusion.from_settings(settings))
-        self.policies = dict(verify.POLICIES)  # what a sentence needs to be shown, by language
+        # What a sentence needs to be shown, by language, calibrated for what the LLM reads:
+        # whole passages under their headlines, or (RAG_EVIDENCE_TOKENS) the sentences closest
+        # to the question without them (a headline names one of an article's stories, and the
+        # LLM answered from it: docs/experiments.md).
+        self.headlines = not settings.evidence_tokens
+        self.policies = dict(verify.POLICIES if self.headlines else verify.POLICIES_SENTENCES_READ)
         self.priority = AnswersFirst()  # an upload in this process yields to answers
 
     @property
@@ -145,7 +150,7 @@ class Assistant:
         try:
             with self._llm_lock:
                 for lang in ("en", "ar"):
-                    self.llm.prepare(fixed_messages(lang))
+                    self.llm.prepare(fixed_messages(lang, self.headlines))
         finally:
             self.ready.set()
 
@@ -236,7 +241,7 @@ class Assistant:
         room = self.settings.context_tokens - self.settings.max_answer_tokens - 32  # 32: a second try's start
         passages = list(retrieval.passages)
         while True:
-            messages = build_messages(question, passages, lang, history)
+            messages = build_messages(question, passages, lang, history, self.headlines)
             used = self.llm.prompt_tokens(messages)
             if used <= room:
                 return messages, Retrieval(retrieval.ranked, passages), history

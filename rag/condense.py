@@ -21,10 +21,12 @@ from rag.injection import is_instruction
 from rag.lexical import terms
 from rag.types import Evidence, Passage
 
-# Embedder tokens of passage sentences the LLM reads (RAG_EVIDENCE_TOKENS; 0: whole passages):
-# new prompt tokens a question 191 -> 89 on the Arabic dev part of XQuAD, 185 -> 81 on the
-# English, 235 -> 87 on the seed set (BENCHMARKS.md, "Answers on XQuAD sets nobody tuned on").
-EVIDENCE_TOKENS = 64
+# Embedder tokens of passage sentences the LLM reads (RAG_EVIDENCE_TOKENS; 0: whole passages,
+# the default). 64 halves the new prompt tokens a question (191 -> 89 on the Arabic dev part of
+# XQuAD, 185 -> 81 on the English, 235 -> 87 on the seed set) and the time to the first token,
+# at a cost in precision on the seed set and the English questions (BENCHMARKS.md, "Answers on
+# XQuAD sets nobody tuned on"): for a slow CPU.
+EVIDENCE_TOKENS = 0
 # A sentence's closeness to the question: its cosine plus this much times the share of the
 # question's terms (rag.lexical) it holds. On the Arabic dev part of XQuAD a gold answer is in
 # what the LLM reads for 0.746 of the questions at 80 tokens by cosine alone, 0.776 with 0.3

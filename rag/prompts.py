@@ -38,54 +38,46 @@ def answer_start(lang: str) -> str:
     return template(f"answer_start_{lang}.txt")
 
 
-# Which sources carry their article's headline: "each", "first" (a later passage of the same
-# article only its number), "none". None: a news headline names one of the stories an article
-# tells and the LLM answered from it (seed set, sentences read: precision 0.81 without
-# headlines, 0.61 with each article's once; docs/experiments.md); XQuAD's are a word or two.
-HEADLINES = "none"
-
-
-def format_sources(passages: list[dict] | list[Passage]) -> str:
+def format_sources(passages: list[dict] | list[Passage], headlines: bool = True) -> str:
     """Numbered sources as the LLM reads them (a passage's `prompt_text` where rag.condense
-    chose its sentences); sentences that address the assistant (headlines too) replaced by […]
-    (rag.injection)."""
+    chose its sentences), each under its article's headline unless `headlines` is False;
+    sentences that address the assistant (headlines too) replaced by […] (rag.injection)."""
     source = template("source.txt")
-    rows, seen = [], set()
+    rows = []
     for n, p in enumerate(passages, 1):
         title, text = (p["title"], p["text"]) if isinstance(p, dict) else (p.title, p.prompt_text or p.text)
-        shown = HEADLINES == "each" or (HEADLINES == "first" and title not in seen)
-        seen.add(title)
-        row = source.format(n=n, title=without_instructions(title) if shown else "", text=without_instructions(text))
+        row = source.format(n=n, title=without_instructions(title) if headlines else "", text=without_instructions(text))
         rows.append(row.replace(" \n", "\n", 1))
     return "\n\n".join(rows)
 
 
-def user_message(question: str, passages) -> str:
-    return template("question.txt").format(sources=format_sources(passages), question=question)
+def user_message(question: str, passages, headlines: bool = True) -> str:
+    return template("question.txt").format(sources=format_sources(passages, headlines), question=question)
 
 
-def fixed_messages(lang: str) -> list[dict]:
-    """The system prompt and worked examples of a language: the start of every prompt in it."""
-    return [dict(message) for message in _fixed_messages(lang)]
+def fixed_messages(lang: str, headlines: bool = True) -> list[dict]:
+    """The system prompt and worked examples of a language: the start of every prompt in it
+    (the examples' sources with headlines or without, as the questions' will be)."""
+    return [dict(message) for message in _fixed_messages(lang, headlines)]
 
 
 @lru_cache(maxsize=None)
-def _fixed_messages(lang: str) -> tuple[dict, ...]:
+def _fixed_messages(lang: str, headlines: bool) -> tuple[dict, ...]:
     messages = [{"role": "system", "content": template(f"system_{lang}.txt")}]
     for example in json.loads(template(f"examples_{lang}.json")):
-        messages.append({"role": "user", "content": user_message(example["question"], example["sources"])})
+        messages.append({"role": "user", "content": user_message(example["question"], example["sources"], headlines)})
         messages.append({"role": "assistant", "content": example["answer"]})
     return tuple(messages)
 
 
 def build_messages(question: str, passages: list[Passage], lang: str,
-                   history: list[tuple[str, str]] = ()) -> list[dict]:
+                   history: list[tuple[str, str]] = (), headlines: bool = True) -> list[dict]:
     """The fixed messages first (the same for every question in a language, so a backend can keep
     their state, see LLM.stream's `fixed`), then the conversation so far, then the sources with
     the question."""
-    messages = fixed_messages(lang)
+    messages = fixed_messages(lang, headlines)
     for asked, answered in history:
         messages.append({"role": "user", "content": asked})
         messages.append({"role": "assistant", "content": answered})
-    messages.append({"role": "user", "content": user_message(question, passages)})
+    messages.append({"role": "user", "content": user_message(question, passages, headlines)})
     return messages

@@ -81,18 +81,15 @@ def test_the_llm_reads_the_sentences_and_the_citation_shows_the_whole_passage(se
     whole = Assistant(seed_index, embedder=embedder, llm=FakeLLM(["x"]))
     whole.ask("من سيلتقي كيري يوم الأربعاء؟")
     assert kerry in read and len(read) < 0.7 * len(sources_of(whole.llm.calls[0]["messages"]))
+    assert answer.passages[0].title not in read and answer.passages[0].title in sources_of(whole.llm.calls[0]["messages"])
+    assert assistant.policies["ar"].support_min > whole.policies["ar"].support_min  # calibrated for what is read
     assert not answer.refused and "لافروف" in answer.citations[0].quote
     assert len(answer.citations[0].text) > len(answer.citations[0].quote)  # shown whole
 
 
-def test_sources_carry_headlines_as_set(monkeypatch):
-    import rag.prompts
+def test_sources_carry_headlines_only_when_read_whole():
     from rag.prompts import format_sources
 
-    same = [passage("One two three four.", "a"), dataclasses.replace(passage("Five six seven.", "a"), prompt_text="Six.")]
-    shown = {}
-    for mode in ("each", "first", "none"):
-        monkeypatch.setattr(rag.prompts, "HEADLINES", mode)
-        shown[mode] = format_sources(same)
-    assert shown["each"].count("headline a") == 2 and shown["first"].count("headline a") == 1
-    assert "headline" not in shown["none"] and shown["none"] == "[1]\nOne two three four.\n\n[2]\nSix."
+    read = [passage("One two three four."), dataclasses.replace(passage("Five six seven."), prompt_text="Six.")]
+    assert format_sources(read).count("headline a") == 2
+    assert format_sources(read, headlines=False) == "[1]\nOne two three four.\n\n[2]\nSix."
