@@ -18,6 +18,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 TYPICAL_NEW_TOKENS = 240
+# … when the LLM reads only the passages' sentences closest to the question (RAG_EVIDENCE_TOKENS
+# 64, rag.condense): 81-89 on the dev sets and the seed set (BENCHMARKS.md)
+SENTENCES_NEW_TOKENS = 90
+SLOW_FIRST_TOKEN_S = 4.0  # past this, rag doctor suggests reading sentences
 TYPICAL_ANSWER_TOKENS = 40
 OVERHEAD_S = 0.4
 # CPU features llama.cpp and torch use on x86 (avx512_bf16 and amx: the embedder runs bf16 natively)
@@ -43,9 +47,15 @@ class Rates:
         """… and to its checked answer."""
         return self.first_token_s + TYPICAL_ANSWER_TOKENS / self.generation_tokens_per_s + OVERHEAD_S / 2
 
+    @property
+    def sentences_first_token_s(self) -> float:
+        """The same with RAG_EVIDENCE_TOKENS=64 (only the closest sentences read)."""
+        return SENTENCES_NEW_TOKENS / self.prompt_tokens_per_s + OVERHEAD_S / 2
+
     def to_json(self) -> dict:
         return {**asdict(self), "expected_first_token_s": round(self.first_token_s, 1),
-                "expected_answer_s": round(self.answer_s, 1)}
+                "expected_answer_s": round(self.answer_s, 1),
+                "expected_first_token_sentences_read_s": round(self.sentences_first_token_s, 1)}
 
 
 def cpu() -> dict:
@@ -97,4 +107,8 @@ def report(machine: dict, llm_name: str, rates: Rates) -> str:
         f"expected for a typical question (~{TYPICAL_NEW_TOKENS} new prompt tokens, ~{TYPICAL_ANSWER_TOKENS} "
         f"answer tokens): first token in about {rates.first_token_s:.1f} s, the checked answer in about "
         f"{rates.answer_s:.1f} s",
+        f"with RAG_EVIDENCE_TOKENS=64 (the LLM reads only the sentences closest to the question, ~"
+        f"{SENTENCES_NEW_TOKENS} new tokens): first token in about {rates.sentences_first_token_s:.1f} s"
+        + (" -- worth it on this machine; it costs some precision (BENCHMARKS.md)"
+           if rates.first_token_s > SLOW_FIRST_TOKEN_S else ""),
     ])
