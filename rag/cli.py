@@ -94,7 +94,10 @@ def cmd_ingest(args) -> int:
     from rag.embedder import Embedder
     from rag.index_folder import IndexBusy, indexed_sources, writer_lock
     from rag.ingest import ingest, pending_ingest
+    from rag.priority import lower_cpu_priority
 
+    if args.command == "ingest":  # a running `rag serve` answers first (rag.priority)
+        lower_cpu_priority()
     settings = Settings.from_args(args)
     paths = [Path(p) for p in args.paths]
     pending = None if paths else pending_ingest(settings.index_dir)

@@ -62,3 +62,18 @@ def test_the_answer_holds_the_priority_from_retrieval_to_the_checked_answer(seed
     assert assistant.priority.busy
     list(pieces)
     assert seen == [True] and not assistant.priority.busy
+
+
+def test_rag_ingest_runs_at_the_lowest_cpu_priority(tmp_path):
+    import subprocess
+
+    from rag.config import REPO_ROOT
+    from rag.priority import INGEST_NICE
+
+    # `rag ingest` stopped where it reads its settings, saying its niceness there
+    probe = ("import os, sys; import rag.cli as cli\n"
+             "cli.Settings.from_args = lambda args: (print(os.nice(0)), sys.exit(0))\n"
+             "cli.main(['ingest', sys.argv[1]])")
+    result = subprocess.run([sys.executable, "-c", probe, str(tmp_path)], capture_output=True, text=True,
+                            cwd=REPO_ROOT, timeout=120)
+    assert result.returncode == 0 and int(result.stdout) == INGEST_NICE, result.stderr
