@@ -208,7 +208,6 @@ def print_checked(answer, streamed: bool) -> None:
 def _ask_server(args) -> int:
     """`rag ask --server URL`: the question answered by a running `rag serve` (its models loaded
     and warm), through its API (app.json_answerer); printed as a local answer is."""
-    import httpx
     from gradio_client import Client
 
     from rag.chat import Answer
@@ -231,7 +230,9 @@ def _ask_server(args) -> int:
                     print("(draft, being checked against the articles)", file=sys.stderr, flush=True)
                 streamed = True
                 print(printable(message["piece"]), end="", flush=True)
-    except (OSError, ValueError, httpx.HTTPError) as exc:  # not there, not this app, a login refused
+    except Exception as exc:  # not there, not this app, a login refused: said, anything else raised
+        if not isinstance(exc, (OSError, ValueError)) and not type(exc).__module__.startswith(("httpx", "gradio_client")):
+            raise
         _err(f"error: no answer from the server {args.server}: {exc}")
         return 1
     if answer is None:
