@@ -18,7 +18,6 @@ import dataclasses
 import json
 import os
 import shutil
-import statistics
 import subprocess
 import tempfile
 import threading
@@ -32,13 +31,9 @@ from rag.config import REPO_ROOT, Settings  # noqa: E402
 from rag.evaluate import load_questions  # noqa: E402
 from rag.ingest import IngestCancelled, ingest  # noqa: E402
 
-from machine import machine  # noqa: E402  (bench/ is on the path when run as a script)
+from devsets import spread  # noqa: E402  (bench/ is on the path when run as a script)
+from machine import machine  # noqa: E402
 from shared_data import DEFAULTS, require  # noqa: E402
-
-
-def spread(values: list[float]) -> dict:
-    values = sorted(values)
-    return {"median": round(statistics.median(values), 2), "p90": round(values[int(0.9 * (len(values) - 1))], 2)}
 
 
 def ask_all(assistant: Assistant, questions) -> list[dict]:

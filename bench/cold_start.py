@@ -23,6 +23,7 @@ import statistics
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -48,26 +49,34 @@ def first_piece(question: str, *flags: str) -> tuple[float, float]:
     return first, time.perf_counter() - started
 
 
+@contextmanager
+def running_ui(port: int):
+    """The chat UI (`python app.py`) started, yielded once its port answers, stopped after."""
+    from processes import stop, wait_for_port
+
+    app = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=REPO_ROOT,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for_port(app, port, 300, "the app")
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        stop(app)
+
+
 def ui_first_piece(question: str, port: int) -> tuple[float, float]:
     """Seconds from starting the UI to the first text of the answer to `question`, asked as soon
     as the port answers, and to the checked answer."""
     from gradio_client import Client
 
     from app import WARMING, shown_text
-    from processes import stop, wait_for_port
 
     started = time.perf_counter()
-    app = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=REPO_ROOT,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_for_port(app, port, 300, "the app")
+    with running_ui(port) as url:
         first = None
-        for shown, _ in Client(f"http://127.0.0.1:{port}/", verbose=False).submit(question, 3, False, api_name="/chat"):
+        for shown, _ in Client(url, verbose=False).submit(question, 3, False, api_name="/chat"):
             if first is None and shown.strip() and shown != shown_text(WARMING):
                 first = time.perf_counter() - started
         return first, time.perf_counter() - started
-    finally:
-        stop(app)
 
 
 def main() -> int:
@@ -111,13 +120,7 @@ def main() -> int:
 
 def via_server(question: str, port: int, runs: int) -> list[tuple[float, float]]:
     """`rag ask --server` against a UI already started and warm: each run's first piece and end."""
-    from processes import stop, wait_for_port
-
-    app = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=REPO_ROOT,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_for_port(app, port, 300, "the app")
-        url = f"http://127.0.0.1:{port}/"
+    with running_ui(port) as url:
         other = next(q for q in QUESTIONS.values() if q != question)
         times = []
         for _ in range(runs):
@@ -125,8 +128,6 @@ def via_server(question: str, port: int, runs: int) -> list[tuple[float, float]]
             first_piece(other, "--server", url)
             times.append(first_piece(question, "--server", url))
         return times
-    finally:
-        stop(app)
 
 
 def ui(args) -> int:

@@ -151,15 +151,17 @@ def build(data: Path) -> None:
     print(f"index: {report.total_articles} articles, {report.total_chunks} chunks")
 
 
+def spread(values) -> dict | None:
+    """Median and p90 of some measurements (None when there are none)."""
+    values = sorted(values)
+    return {"median": round(statistics.median(values), 2),
+            "p90": round(values[int(0.9 * (len(values) - 1))], 2)} if values else None
+
+
 def _costs(rows: list[dict]) -> dict:
     """Median and p90 of the new prompt tokens, first token and total over the questions the LLM
     answered (the gate's refusals cost nothing)."""
     llm = [r for r in rows if "new_prompt_tokens" in r]
-
-    def spread(values):
-        values = sorted(values)
-        return {"median": round(statistics.median(values), 2),
-                "p90": round(values[int(0.9 * (len(values) - 1))], 2)} if values else None
     return {"llm_questions": len(llm),
             "new_prompt_tokens": spread([r["new_prompt_tokens"] for r in llm]),
             "first_token_s": spread([r["timings"]["first_token"] for r in llm]),
