@@ -120,10 +120,8 @@ class Assistant:
         self.retriever = Retriever(self.store, self.embedder, Fusion.from_settings(settings))
         # What a sentence needs to be shown, by language, calibrated for what the LLM reads:
         # whole passages under their headlines, or (RAG_EVIDENCE_TOKENS) the sentences closest
-        # to the question without them (a headline names one of an article's stories, and the
-        # LLM answered from it: docs/experiments.md).
-        self.headlines = not settings.evidence_tokens
-        self.policies = dict(verify.POLICIES if self.headlines else verify.POLICIES_SENTENCES_READ)
+        # to the question without them (Settings.headlines).
+        self.policies = dict(verify.POLICIES if settings.headlines else verify.POLICIES_SENTENCES_READ)
         self.priority = AnswersFirst()  # an upload in this process yields to answers
 
     @property
@@ -150,7 +148,7 @@ class Assistant:
         try:
             with self._llm_lock:
                 for lang in ("en", "ar"):
-                    self.llm.prepare(fixed_messages(lang, self.headlines))
+                    self.llm.prepare(fixed_messages(lang, self.settings.headlines))
         finally:
             self.ready.set()
 
@@ -241,7 +239,7 @@ class Assistant:
         room = self.settings.context_tokens - self.settings.max_answer_tokens - 32  # 32: a second try's start
         passages = list(retrieval.passages)
         while True:
-            messages = build_messages(question, passages, lang, history, self.headlines)
+            messages = build_messages(question, passages, lang, history, self.settings.headlines)
             used = self.llm.prompt_tokens(messages)
             if used <= room:
                 return messages, Retrieval(retrieval.ranked, passages), history

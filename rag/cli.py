@@ -68,8 +68,8 @@ def _prepare_prefixes(settings) -> int:
 
     started = time.perf_counter()
     llm = load(settings)
-    for lang in ("en", "ar"):  # with headlines unless only sentences are read (rag.chat.Assistant)
-        llm.prepare(fixed_messages(lang, headlines=not settings.evidence_tokens))
+    for lang in ("en", "ar"):
+        llm.prepare(fixed_messages(lang, settings.headlines))
     _err(f"prompt prefixes ready in {settings.model_dir / 'prefix-states'} "
          f"({llm.prefixes_loaded} of 2 already there; {time.perf_counter() - started:.1f} s)")
     return 0

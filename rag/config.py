@@ -99,6 +99,12 @@ class Settings:
         return cls.load(**{f.name: getattr(args, f.name, None) for f in fields(cls) if f.metadata["flag"]})
 
     @property
+    def headlines(self) -> bool:
+        """Whether the LLM's sources carry their headlines: when it reads whole passages, not
+        when it reads only their closest sentences (docs/experiments.md, 2026-12-03)."""
+        return not self.evidence_tokens
+
+    @property
     def embedder(self) -> Path:
         return Path(self.embedder_path or self.model_dir / "embeddinggemma-300m")
 
