@@ -118,10 +118,9 @@ class Assistant:
         # retrieved again costs nothing the second time (about 0.3 s a sentence the first).
         self._sentence_vectors: dict[tuple[str, str], np.ndarray] = {}
         self.retriever = Retriever(self.store, self.embedder, Fusion.from_settings(settings))
-        # What a sentence needs to be shown, by language, calibrated for what the LLM reads:
-        # whole passages under their headlines, or (RAG_EVIDENCE_TOKENS) the sentences closest
-        # to the question without them (Settings.headlines).
-        self.policies = dict(verify.POLICIES if settings.headlines else verify.POLICIES_SENTENCES_READ)
+        # What a sentence needs to be shown, by language (one calibration serves both reading
+        # modes: whole passages, or the closest sentences with RAG_EVIDENCE_TOKENS).
+        self.policies = dict(verify.POLICIES)
         self.priority = AnswersFirst()  # an upload in this process yields to answers
 
     @property

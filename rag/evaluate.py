@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Callable
 
 from rag.arabic import normalize
+from rag.grounding import CITATION
 from rag.lexical import stem
 from rag.verify import POLICIES, Policy, Signals
 
@@ -67,7 +68,7 @@ def _span_words(text: str) -> list[str]:
 def span_scores(answer: str, gold: list[str]) -> tuple[float, float]:
     """(token recall, token F1) of the best-matching gold span against the answer, after Arabic
     normalization; citation markers are not words of the answer."""
-    words = [w for w in _span_words(answer) if not w.isdigit() or f"[{w}]" not in answer]
+    words = _span_words(CITATION.sub(" ", answer))
     best = (0.0, 0.0)
     for span in gold:
         span_words = _span_words(span)

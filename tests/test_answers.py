@@ -58,7 +58,9 @@ def test_follow_up_is_understood_from_the_conversation(assistant):
 
 
 def test_answer_streams_before_the_checked_answer(assistant):
-    pieces = list(assistant.stream("ماذا قال بيسكوف عن عزل روسيا؟"))
+    # (Not "ماذا قال بيسكوف عن عزل روسيا؟": the model answers it from the wrong passage, which
+    # the verifier withholds.)
+    pieces = list(assistant.stream("ماذا قال بيسكوف عن مركز المعلومات في بغداد؟"))
     *text, final = pieces
     assert len(text) > 1 and all(isinstance(p, str) for p in text)
     assert final.answer.startswith("".join(text).strip()[:10])

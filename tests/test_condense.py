@@ -82,7 +82,6 @@ def test_the_llm_reads_the_sentences_and_the_citation_shows_the_whole_passage(se
     whole.ask("من سيلتقي كيري يوم الأربعاء؟")
     assert kerry in read and len(read) < 0.7 * len(sources_of(whole.llm.calls[0]["messages"]))
     assert answer.passages[0].title not in read and answer.passages[0].title in sources_of(whole.llm.calls[0]["messages"])
-    assert assistant.policies["ar"].support_min > whole.policies["ar"].support_min  # calibrated for what is read
     assert not answer.refused and "لافروف" in answer.citations[0].quote
     assert len(answer.citations[0].text) > len(answer.citations[0].quote)  # shown whole
 

@@ -47,9 +47,10 @@ def test_seed_set_meets_its_floors(assistant):
     assert summary["coverage"] >= 0.28
     assert summary["citation_precision"] >= 0.9
     assert summary["sentences_supported"] >= 0.8
-    # the curve: raising the support a sentence needs never shows more answers
+    # the curve: raising the support a sentence needs never shows more answers; its first point
+    # (0.35, under the Arabic policy's 0.65) shows at least what the policies in force show
     shown = [point["answers_shown"] for point in summary["curve"]]
-    assert shown == sorted(shown, reverse=True) and shown[0] == summary["answers_shown"]
+    assert shown == sorted(shown, reverse=True) and shown[0] >= summary["answers_shown"] > shown[-1]
     assert all(r["timings"]["first_token"] <= r["timings"]["total"] for r in results)
 
 

@@ -15,6 +15,7 @@ def test_gold_spans_are_matched_word_by_word_after_normalization():
     assert span_scores("It opened in 1991 [1].", ["1990"]) == (0.0, 0.0)
     assert span_scores("The Broncos won [1].", ["Denver Broncos", "Broncos"])[0] == 1.0  # any gold counts
     assert span_scores("Kerry [1]", ["1"]) == (0.0, 0.0)  # a citation marker is not the number 1
+    assert span_scores("20 إلى 1 [1].", ["20 إلى 1"])[0] == 1.0  # but the number 1 beside one is
     assert span_scores("13000 BP [1].", ["13,000 BP"])[0] == 1.0  # thousands separators aside
     assert span_scores("about 7,000,000 km2", ["7000000"])[0] == 1.0
     assert span_scores("a product of prime numbers [1]", ["primes"])[0] == 1.0  # stemmed

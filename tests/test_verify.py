@@ -70,6 +70,19 @@ def test_the_asked_slot_must_be_filled():
     assert slot_filled("They met in September 2015.", "When did they meet?")
     assert not slot_filled("The meeting was in 2015.", "How many people attended the meeting in 2015?")
     assert slot_filled("Peskov spoke.", "Who spoke?")  # who/where: only restatement is checked
+    assert slot_filled("حضر نحو ستين طالبا.", "كم عدد الطلاب الذين حضروا؟")  # a number in words
+    assert slot_filled("1795", "It published a 2 volume version of his theories in what year?")
+    # a date alone does not say who or what
+    assert not slot_filled("According to the sources, it was sequenced in 1962.", "Who sequenced the first plastome?")
+    assert not slot_filled("في عام 1281.", "ما الذي تدخل في غزو كوبلاي الثاني لليابان؟")
+    assert slot_filled("The ratio was 20 to 1.", "What was the ratio of British settlers to French?")
+
+
+def test_the_subject_is_what_the_question_is_about_not_what_it_asks():
+    passage = "وأضاف كيري أنه ينوي لقاء نظيره الروسي سيرغي لافروف الأربعاء"
+    assert subject_share("من سيلتقي كيري يوم الأربعاء؟", passage)[1] == ["يلتق"]  # "يوم" is the slot
+    # a leading letter the stemmer leaves is not a missing word ("لزيارة" / "زيارة")
+    assert subject_share("من قرر عدم المجيء لزيارة البلاد؟", "قرر أوباما عدم المجيء في زيارة إلى البلاد")[0] == 1.0
 
 
 def test_token_probabilities_map_to_the_words_the_model_added():
