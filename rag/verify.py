@@ -11,7 +11,8 @@ Signals (each measured alone and together on the dev sets: bench/calibrate.py, B
   ("did not", "لم") of the words they share (rivals: other passages' sentences nearly as close);
 - restates: the sentence says nothing the question did not ("A and B met in recent days" for
   "how many times did A and B meet?");
-- slot: the asked slot is filled (a number for "how many", a date, day or year for "when");
+- slot: the asked slot is filled (a number for "how many", a date, day or year for "when"), and
+  a date alone is not the answer to a who/what question;
 - logprob: the LLM's lowest token log-probability over the words it added (names, numbers,
   anything not in the question), where the engine returns them.
 """
