@@ -200,7 +200,7 @@ class Assistant:
             messages, retrieval, history = self._fit(question, retrieval, lang, history)
             # The checks weigh every retrieved passage (a negated sentence the LLM did not read
             # still counts against a "yes"); the unread come after its sources, so its [n] hold.
-            retrieval = Retrieval(retrieval.ranked, retrieval.passages + unread)
+            retrieval = retrieval.with_passages(retrieval.passages + unread)
             answer.passages = retrieval.passages
             for piece in self._generate(messages, lang, timings, started):
                 pieces.append(piece)
@@ -226,10 +226,11 @@ class Assistant:
         the question, rag.condense), and those it reads nothing of; the claim check later finds
         those sentences' vectors cached."""
         passages, asked = retrieval.passages, search_query(question, history)
+        vector = retrieval.query_vector if retrieval.query_vector is not None else self.embedder.encode_query([asked])[0]
         read, unread = condense.select(
-            passages, asked, self.embedder.encode_query([asked])[0], lambda evidence: self._embed_evidence(passages, evidence),
+            passages, asked, vector, lambda evidence: self._embed_evidence(passages, evidence),
             self.embedder.count_tokens, self.settings.evidence_tokens)
-        return Retrieval(retrieval.ranked, read), unread
+        return retrieval.with_passages(read), unread
 
     def _fit(self, question: str, retrieval: Retrieval, lang: str, history: list[tuple[str, str]]):
         """The prompt's messages within the LLM's context, room left for the answer: the oldest
@@ -241,7 +242,7 @@ class Assistant:
             messages = build_messages(question, passages, lang, history, self.settings.headlines)
             used = self.llm.prompt_tokens(messages)
             if used <= room:
-                return messages, Retrieval(retrieval.ranked, passages), history
+                return messages, retrieval.with_passages(passages), history
             if history:
                 history = history[1:]
             elif len(passages) > 1:

@@ -12,7 +12,7 @@ given long passages it mixes up who said what, and every extra token costs promp
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable
 
 import numpy as np
@@ -29,6 +29,10 @@ from rag.types import Chunk, Passage
 class Retrieval:
     ranked: list[tuple[Chunk, float]]  # best first (hybrid order), each with its cosine score
     passages: list[Passage]
+    query_vector: np.ndarray | None = None  # the query's embedding, kept so nothing embeds it again
+
+    def with_passages(self, passages: list[Passage]) -> "Retrieval":
+        return replace(self, passages=passages)
 
     @property
     def best_score(self) -> float:
@@ -145,10 +149,13 @@ class Retriever:
         self.embedder = embedder
         self.fusion = fusion
 
-    def search(self, query: str, k: int = 20, where: ChunkFilter | None = None) -> list[tuple[Chunk, float]]:
+    def search(self, query: str, k: int = 20, where: ChunkFilter | None = None,
+               vector: np.ndarray | None = None) -> list[tuple[Chunk, float]]:
         """The k best chunks for the query, hybrid order, each with its cosine score; with
-        `where`, only chunks it allows (applied before ranking, on both sides)."""
-        vector = self.embedder.encode_query([query])[0]
+        `where`, only chunks it allows (applied before ranking, on both sides). `vector`: the
+        query's embedding when the caller has it."""
+        if vector is None:
+            vector = self.embedder.encode_query([query])[0]
         dense_top = self.store.search_rows(vector, max(k, self.fusion.candidates), where)
         query_terms = lexical.terms(query)
         coverage = self.store.lexical.coverage(query_terms)
@@ -166,7 +173,8 @@ class Retriever:
         """Up to `top_k` of the best chunks as passages for the LLM (overlapping chunks of one
         article merged), within `budget_tokens` embedder tokens (headlines counted) and at most
         `passages_per_article` separate passages from one article, so it cannot crowd out the rest."""
-        ranked = self.search(query, max(candidates, top_k), where)
+        vector = self.embedder.encode_query([query])[0]
+        ranked = self.search(query, max(candidates, top_k), where, vector)
         chosen: list[tuple[Chunk, float]] = []
         used = 0
         for chunk, score in ranked:
@@ -180,4 +188,4 @@ class Retriever:
                 continue
             chosen.append((chunk, score))
             used += tokens
-        return Retrieval(ranked, merge_chunks(chosen))
+        return Retrieval(ranked, merge_chunks(chosen), vector)

@@ -92,3 +92,14 @@ def test_sources_carry_headlines_only_when_read_whole():
     read = [passage("One two three four."), dataclasses.replace(passage("Five six seven."), prompt_text="Six.")]
     assert format_sources(read).count("headline a") == 2
     assert format_sources(read, headlines=False) == "[1]\nOne two three four.\n\n[2]\nSix."
+
+
+def test_the_question_is_embedded_once_an_answer_when_sentences_are_read(seed_index, embedder, monkeypatch):
+    # The retriever's query vector is the one rag.condense ranks the sentences with.
+    calls = []
+    encode = embedder.encode_query
+    monkeypatch.setattr(embedder, "encode_query", lambda texts: calls.append(list(texts)) or encode(texts))
+    settings = dataclasses.replace(seed_index, evidence_tokens=40)
+    assistant = Assistant(settings, embedder=embedder, llm=FakeLLM(["وأضاف كيري أنه ينوي لقاء لافروف [1]."]))
+    assistant.ask("من سيلتقي كيري يوم الأربعاء؟")
+    assert sum("من سيلتقي كيري يوم الأربعاء؟" in texts for texts in calls) == 1  # (the claim check embeds the answer)
