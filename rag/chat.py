@@ -226,9 +226,8 @@ class Assistant:
         the question, rag.condense), and those it reads nothing of; the claim check later finds
         those sentences' vectors cached."""
         passages, asked = retrieval.passages, search_query(question, history)
-        vector = retrieval.query_vector if retrieval.query_vector is not None else self.embedder.encode_query([asked])[0]
-        read, unread = condense.select(
-            passages, asked, vector, lambda evidence: self._embed_evidence(passages, evidence),
+        read, unread = condense.select(  # the question's vector is the retriever's (same query)
+            passages, asked, retrieval.query_vector, lambda evidence: self._embed_evidence(passages, evidence),
             self.embedder.count_tokens, self.settings.evidence_tokens)
         return retrieval.with_passages(read), unread
 
