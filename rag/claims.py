@@ -52,6 +52,21 @@ _MAGNITUDES = {
     "billion": "billion", "billions": "billion", "مليار": "billion", "مليارات": "billion",
     "percent": "percent", "بالمئه": "percent", "بالمائه": "percent", "المئه": "percent", "المائه": "percent",
 }
+# Counts spelled out, three to twelve: an English answer's must be in its passage, as digits or
+# words of either language ("one" is rarely a count, "two" often an Arabic dual: "فريقين").
+_COUNTS = {normalize(w): str(n) for n, forms in enumerate((
+    "three ثلاث ثلاثة", "four أربع أربعة", "five خمس خمسة", "six ست ستة", "seven سبع سبعة",
+    "eight ثمان ثماني ثمانية", "nine تسع تسعة", "ten عشر عشرة", "eleven", "twelve"), start=3)
+    for w in forms.split()}
+_ENGLISH_COUNTS = {w for w in _COUNTS if w.isascii()}
+
+
+def _bare(word: str) -> str:
+    """An Arabic word without a leading و, ب or the article (وثلاثة, بخمس, الثلاثة)."""
+    word = word[1:] if len(word) > 3 and word[0] in "وب" and not word.isascii() else word
+    return word[2:] if word.startswith("ال") and len(word) > 4 else word
+
+
 # Words that frame a claim rather than state it: reporting verbs, and the start of a second try.
 FRAMING = set(terms("said say says told according sources source قال قالت أضاف وأضاف بحسب المصادر"))
 
@@ -124,8 +139,10 @@ def missing_facts(sentence: str, passage_text: str, question: str = "") -> list[
     are lacking (a translated title like "White House" cannot be matched by spelling, so one
     unmatched name among several is tolerated). Names from the question count as known."""
     text, passage = normalize(sentence), normalize(passage_text)
-    known_numbers = set(_NUMBER.findall(passage)) | {_MAGNITUDES[w] for w in passage.split() if w in _MAGNITUDES}
-    stated = _NUMBER.findall(text) + [_MAGNITUDES[w] for w in text.split() if w in _MAGNITUDES]
+    known_numbers = (set(_NUMBER.findall(passage)) | {_MAGNITUDES[w] for w in passage.split() if w in _MAGNITUDES}
+                     | {_COUNTS[_bare(w)] for w in f"{passage} {normalize(question)}".split() if _bare(w) in _COUNTS})
+    stated = (_NUMBER.findall(text) + [_MAGNITUDES[w] for w in text.split() if w in _MAGNITUDES]
+              + [_COUNTS[w] for w in text.split() if w in _ENGLISH_COUNTS])
     missing = [n for n in dict.fromkeys(stated) if n not in known_numbers]
     # The first word is capitalized whatever it is ("Relations are …"), so it is not taken for a name.
     first = re.match(r"\W*(\w+)", sentence)

@@ -10,7 +10,8 @@ Signals (each measured alone and together on the dev sets: bench/calibrate.py, B
 - polarity: whether the answer sentence and the quote that supports it agree on negation
   ("did not", "لم") of the words they share (rivals: other passages' sentences nearly as close);
 - restates: the sentence says nothing the question did not ("A and B met in recent days" for
-  "how many times did A and B meet?");
+  "how many times did A and B meet?"), a misspelt name of the question included;
+- loops: the same three words over and over (the LLM caught in a loop);
 - slot: the asked slot is filled (a number for "how many", a date, day or year for "when"), and
   a date alone is not the answer to a who/what question;
 - logprob: the LLM's lowest token log-probability over the words it added (names, numbers,
@@ -82,6 +83,7 @@ class Signals:
     subject_in_quote: float = 1.0  # the same share in the quoted sentence alone
     polarity: bool = True  # the answer and its quote agree on negation
     restates: bool = False
+    loops: bool = False  # the same words over and over (a generation loop)
     slot: bool = True  # the asked number or time is there (True when neither is asked)
     logprob: float | None = None
 
@@ -185,9 +187,29 @@ def _terms(text: str) -> set[str]:
     return {_PAST.get(t, t) for t in terms(text)}
 
 
+def _one_edit(a: str, b: str) -> bool:
+    """Whether a and b differ by at most one letter changed, added or dropped."""
+    if abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        return sum(x != y for x, y in zip(a, b)) <= 1
+    short, long_ = sorted((a, b), key=len)
+    return any(long_[:i] + long_[i + 1:] == short for i in range(len(long_)))
+
+
 def restates(sentence: str, question: str) -> bool:
-    """True for a sentence that adds nothing to the question but framing."""
-    return not _terms(sentence) - _FRAMING - _terms(question)
+    """True for a sentence that adds nothing to the question but framing; a word of five letters
+    or more one letter off a question's word is that word misspelt ("Shelley" / "Shelly")."""
+    said, asked = _FRAMING | _terms(question), set(_words(question))
+    added = [w for w in _words(sentence) if {_PAST.get(t, t) for t in terms(w)} - said]
+    return all(len(w) >= 5 and any(_one_edit(w, q) for q in asked) for w in added)
+
+
+def loops(sentence: str) -> bool:
+    """A generation loop: one run of three words said three times or more in the sentence."""
+    words = normalize(sentence).split()
+    runs = [tuple(words[i:i + 3]) for i in range(len(words) - 2)]
+    return any(runs.count(r) >= 3 for r in set(runs))
 
 
 def _bare(word: str) -> str:
@@ -269,6 +291,8 @@ class Policy:
             return "negation differs from the passage"
         if self.restatement and signals.restates:
             return "restates the question"
+        if self.restatement and signals.loops:
+            return "repeats itself"
         if self.slot and not signals.slot:
             return "does not give what is asked"
         if self.logprob_min is not None and signals.logprob is not None and signals.logprob < self.logprob_min:
@@ -297,8 +321,8 @@ def signals(sentence: str, question: str, support: float, passage: str, quote: s
     polarity = polarity_agrees(sentence, quote) and (negated(sentence) or all(
         polarity_agrees(sentence, text) for text, score in rivals if score >= support - RIVAL_MARGIN))
     return Signals(support=support, subject=share, subject_missing=missing, subject_in_quote=in_quote,
-                   polarity=polarity, restates=restates(sentence, question), slot=slot_filled(sentence, question),
-                   logprob=added_words_logprob(sentence, question, word_lps))
+                   polarity=polarity, restates=restates(sentence, question), loops=loops(sentence),
+                   slot=slot_filled(sentence, question), logprob=added_words_logprob(sentence, question, word_lps))
 
 
 @dataclass

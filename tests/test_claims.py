@@ -76,6 +76,14 @@ def test_spelled_out_magnitudes_are_numbers_too():
     assert claims.missing_facts("It serves about a million people", "يخدم المشروع نحو مليون نسمة") == []
 
 
+def test_an_english_count_must_be_in_its_passage_in_either_form():
+    assert claims.missing_facts("He led three teams.", "قاد فريقين مختلفين") == ["3"]
+    assert claims.missing_facts("They met three times.", "التقيا ثلاث مرات") == []
+    assert claims.missing_facts("They met three times.", "التقيا 3 مرات") == []
+    assert claims.missing_facts("Seven people died.", "وتوفي السبعة") == []
+    assert claims.missing_facts("The two sides met.", "التقى الطرفان") == []  # a dual says two
+
+
 def test_long_sentences_are_also_compared_in_overlapping_word_windows():
     sentence = " ".join(f"w{i}" for i in range(30)) + "."
     text = "قبل. " + sentence

@@ -3,8 +3,8 @@ restated question, an unfilled slot, the LLM's token probabilities, and the poli
 No models."""
 
 from rag.evaluate import Question, curve, replay, score
-from rag.verify import (Policy, Signals, added_words_logprob, negated, polarity_agrees, restates,
-                        slot_filled, subject_share, word_logprobs)
+from rag.verify import (Policy, Signals, added_words_logprob, loops, negated, polarity_agrees, restates,
+                        signals, slot_filled, subject_share, word_logprobs)
 
 NOT_DISCUSSED = "وقال لافروف إن الجانبين لم يناقشا التعاون العسكري المباشر"
 DISCUSSED = "وقال لافروف إن الجانبين ناقشا التعاون العسكري المباشر"
@@ -58,6 +58,17 @@ def test_a_restated_question_answers_nothing():
     assert restates("Kerry and Lavrov met.", question)
     assert restates("According to the sources, Kerry and Lavrov met.", question)
     assert not restates("Kerry and Lavrov met three times in recent days.", question)
+    # the question's name misspelt is still the question's ("Shelley" for "Shelly")
+    asked = "What famous author used the likeness of Percy Shelly in his writing?"
+    assert restates("Percy Shelley used the likeness of Percy Shelly in his writing.", asked)
+    assert not restates("Henry David Thoreau used the likeness of Percy Shelly in his writing.", asked)
+
+
+def test_a_generation_loop_is_withheld():
+    looping = "Diatoms have chloroplasts of the chloroplasts of the chloroplasts of the chloroplasts."
+    assert loops(looping) and not loops("The talks, the first talks this year, were the longest talks.")
+    found = signals(looping, "What do diatoms hold?", 0.7, looping, looping)
+    assert found.loops and Policy().verdict(found) == "repeats itself"
 
 
 def test_the_asked_slot_must_be_filled():
