@@ -98,13 +98,13 @@ class CheckedAnswer:
         return sum(c.n is None for c in self.claims)
 
 
-def evidence_sentences(passages: list[Passage], windows: bool = True) -> list[Evidence]:
-    """The passages' sentences, less those that speak to the assistant (rag.injection); with
-    `windows`, a long sentence is followed by its word windows."""
+def evidence_sentences(passages: list[Passage]) -> list[Evidence]:
+    """The passages' sentences, less those that speak to the assistant (rag.injection); a long
+    sentence is followed by its word windows."""
     return [Evidence(n, p.text[s:e], p.start + s, p.start + e)
             for n, p in enumerate(passages, 1) for sentence in sentence_spans(p.text)
             if not is_instruction(p.text[sentence[0]:sentence[1]])
-            for s, e in ([sentence, *word_windows(p.text, *sentence)] if windows else [sentence])]
+            for s, e in [sentence, *word_windows(p.text, *sentence)]]
 
 
 def word_windows(text: str, start: int, end: int) -> list[tuple[int, int]]:
