@@ -21,6 +21,7 @@ Signals (each measured alone and together on the dev sets: bench/calibrate.py, B
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 
 from rag.arabic import language, normalize
@@ -201,15 +202,14 @@ def restates(sentence: str, question: str) -> bool:
     """True for a sentence that adds nothing to the question but framing; a word of five letters
     or more one letter off a question's word is that word misspelt ("Shelley" / "Shelly")."""
     said, asked = _FRAMING | _terms(question), set(_words(question))
-    added = [w for w in _words(sentence) if {_PAST.get(t, t) for t in terms(w)} - said]
+    added = [w for w in _words(sentence) if _terms(w) - said]
     return all(len(w) >= 5 and any(_one_edit(w, q) for q in asked) for w in added)
 
 
 def loops(sentence: str) -> bool:
     """A generation loop: one run of three words said three times or more in the sentence."""
     words = normalize(sentence).split()
-    runs = [tuple(words[i:i + 3]) for i in range(len(words) - 2)]
-    return any(runs.count(r) >= 3 for r in set(runs))
+    return any(n >= 3 for n in Counter(zip(words, words[1:], words[2:])).values())
 
 
 def _bare(word: str) -> str:
