@@ -18,9 +18,9 @@ from typing import Callable
 
 import numpy as np
 
-from rag.arabic import normalize, sentence_spans
+from rag.arabic import normalize
+from rag.evidence import passage_sentences
 from rag.grounding import CITATION, answer_sentences, cited_numbers
-from rag.injection import is_instruction
 from rag.lexical import terms
 from rag.names import NAME, NOT_NAMES, name_in
 from rag.retriever import search_query
@@ -99,12 +99,14 @@ class CheckedAnswer:
 
 
 def evidence_sentences(passages: list[Passage]) -> list[Evidence]:
-    """The passages' sentences, less those that speak to the assistant (rag.injection); a long
-    sentence is followed by its word windows."""
-    return [Evidence(n, p.text[s:e], p.start + s, p.start + e)
-            for n, p in enumerate(passages, 1) for sentence in sentence_spans(p.text)
-            if not is_instruction(p.text[sentence[0]:sentence[1]])
-            for s, e in [sentence, *word_windows(p.text, *sentence)]]
+    """The passages' sentences (rag.evidence), a long one followed by its word windows."""
+    found = []
+    for sentence in passage_sentences(passages):
+        passage = passages[sentence.n - 1]
+        found.append(sentence)
+        found += [Evidence(sentence.n, passage.text[s:e], passage.start + s, passage.start + e)
+                  for s, e in word_windows(passage.text, sentence.start - passage.start, sentence.end - passage.start)]
+    return found
 
 
 def word_windows(text: str, start: int, end: int) -> list[tuple[int, int]]:

@@ -16,8 +16,8 @@ from typing import Callable
 
 import numpy as np
 
-from rag.arabic import normalize, sentence_spans
-from rag.injection import is_instruction
+from rag.arabic import normalize
+from rag.evidence import passage_sentences
 from rag.lexical import terms
 from rag.types import Evidence, Passage
 
@@ -66,8 +66,7 @@ def select(passages: list[Passage], question: str, question_vector: np.ndarray,
     sentences was chosen, are still evidence for the checks."""
     if budget <= 0 or not passages:
         return passages, []
-    sentences = [Evidence(n, p.text[s:e], p.start + s, p.start + e) for n, p in enumerate(passages, 1)
-                 for s, e in sentence_spans(p.text) if not is_instruction(p.text[s:e])]
+    sentences = passage_sentences(passages)
     if not sentences:
         return passages, []
     scores = sentence_vectors(sentences) @ question_vector
