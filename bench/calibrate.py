@@ -30,6 +30,7 @@ CLAIM_CHECK_ONLY = Policy(subject_min=None, polarity=False, restatement=False, s
 VARIANTS = {
     "claim check only": CLAIM_CHECK_ONLY,
     "+ subject": replace(CLAIM_CHECK_ONLY, subject_min=0.5),
+    "+ added words in the passage": replace(CLAIM_CHECK_ONLY, added_min=0.5),
     "+ polarity": replace(CLAIM_CHECK_ONLY, polarity=True),
     "+ restatement": replace(CLAIM_CHECK_ONLY, restatement=True),
     "+ slot": replace(CLAIM_CHECK_ONLY, slot=True),
@@ -41,6 +42,7 @@ VARIANTS = {
 
 # Each threshold of the default policy moved alone.
 SWEEPS = {"subject_min": (None, 0.25, 0.5, 0.75, 1.0), "quote_subject_min": (None, 0.25, 0.5, 0.75),
+          "added_min": (None, 0.25, 0.5, 0.75, 1.0),
           "logprob_min": (None, -0.5, -0.75, -1.0, -1.5, -2.0, -3.0)}
 
 

@@ -3,8 +3,8 @@ restated question, an unfilled slot, the LLM's token probabilities, and the poli
 No models."""
 
 from rag.evaluate import Question, curve, replay, score
-from rag.verify import (Policy, Signals, added_words_logprob, loops, negated, polarity_agrees, restates,
-                        signals, slot_filled, subject_share, word_logprobs)
+from rag.verify import (Policy, Signals, added_share, added_words_logprob, loops, negated, polarity_agrees,
+                        restates, signals, slot_filled, subject_share, word_logprobs)
 
 NOT_DISCUSSED = "وقال لافروف إن الجانبين لم يناقشا التعاون العسكري المباشر"
 DISCUSSED = "وقال لافروف إن الجانبين ناقشا التعاون العسكري المباشر"
@@ -51,6 +51,21 @@ def test_a_subject_the_passage_does_not_hold_is_missing_across_scripts():
     assert 0 < share < 1 and any("ميركل" in m or "مركل" in m for m in missing)
     assert subject_share("What happened in 1990?", "وقع الحادث عام 1991")[0] == 0.0
     assert subject_share("what was said?", passage)[0] == 1.0  # nothing named: nothing to miss
+
+
+def test_what_an_answer_adds_must_be_in_its_passage_in_one_script():
+    passage = "وقال لافروف إن المحادثات مع كيري كانت بناءة ومفيدة"
+    question = "كيف وصف لافروف المحادثات مع كيري؟"
+    assert added_share("وصف لافروف المحادثات بأنها بناءة ومفيدة", question, passage) == (1.0, [])
+    share, missing = added_share("وصف لافروف المحادثات بأنها صعبة ومتوترة", question, passage)
+    assert share == 0.0 and missing == ["صعب", "متوتر"]  # "بأنها" is a function word, not a claim
+    # numbers are the claim check's, slot words name what is asked: nothing is added
+    assert added_share("في عام 2015.", "متى التقى لافروف كيري؟", passage)[0] == 1.0
+    # across scripts words cannot be matched by spelling: the signal stays out of it
+    assert added_share("Lavrov called the talks difficult.", "How did Lavrov describe the talks?", passage) == (1.0, [])
+    found = signals("وصف لافروف المحادثات بأنها صعبة ومتوترة", question, 0.8, passage, passage)
+    assert found.added == 0.0
+    assert Policy(added_min=0.5).verdict(found) == "adds what its passage does not say"
 
 
 def test_a_restated_question_answers_nothing():
@@ -115,6 +130,7 @@ def test_the_policy_withholds_for_each_failed_signal_and_none_switches_it_off():
     assert policy.verdict(good) == "shown"
     assert policy.verdict(Signals(support=0.3, subject=1.0)) == "weak support"
     assert policy.verdict(Signals(support=0.7, subject=0.0)) == "subject not in the passage"
+    assert Policy(added_min=0.5).verdict(Signals(support=0.7, subject=1.0, added=0.4)) == "adds what its passage does not say"
     assert policy.verdict(Signals(support=0.7, subject=1.0, polarity=False)) == "negation differs from the passage"
     assert policy.verdict(Signals(support=0.7, subject=1.0, restates=True)) == "restates the question"
     assert policy.verdict(Signals(support=0.7, subject=1.0, slot=False)) == "does not give what is asked"
