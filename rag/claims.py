@@ -104,8 +104,9 @@ def evidence_sentences(passages: list[Passage]) -> list[Evidence]:
     for sentence in passage_sentences(passages):
         passage = passages[sentence.n - 1]
         found.append(sentence)
+        start, end = sentence.start - passage.start, sentence.end - passage.start
         found += [Evidence(sentence.n, passage.text[s:e], passage.start + s, passage.start + e)
-                  for s, e in word_windows(passage.text, sentence.start - passage.start, sentence.end - passage.start)]
+                  for s, e in word_windows(passage.text, start, end)]
     return found
 
 

@@ -84,7 +84,7 @@ class Signals:
     subject: float  # 1.0 when the question names nothing to look for
     subject_missing: list[str] = field(default_factory=list)
     subject_in_quote: float = 1.0  # the same share in the quoted sentence alone
-    added: float = 1.0  # share of the sentence's added words its passage holds (1.0: none added, or another script)
+    added: float = 1.0  # share of the sentence's added words its passage holds (1.0: none, or another script)
     added_missing: list[str] = field(default_factory=list)
     polarity: bool = True  # the answer and its quote agree on negation
     restates: bool = False
@@ -150,9 +150,9 @@ def _terms_missing(wanted: list[str], passage: str) -> list[str]:
 def added_share(sentence: str, question: str, passage: str) -> tuple[float, list[str]]:
     """The share of what the sentence adds to the question that its passage holds, and what it
     does not: its terms less the question's, framing, the words that name a slot ("عام") and
-    numbers (the claim check holds a sentence's numbers to its passage). Only for a passage in the question's script, where a
-    right answer copies its words ("بطرق مختلفة" where the passage says "متماثل" is made up);
-    1.0 for another script or a sentence that adds nothing."""
+    numbers (the claim check holds a sentence's numbers to its passage). Only for a passage in
+    the question's script, where a right answer copies its words ("بطرق مختلفة" where the
+    passage says "متماثل" is made up); 1.0 for another script or a sentence that adds nothing."""
     if language(passage) != language(question):
         return 1.0, []
     said = _FRAMING | _terms(question) | _SLOT_WORDS
@@ -352,8 +352,8 @@ def signals(sentence: str, question: str, support: float, passage: str, quote: s
     polarity = polarity_agrees(sentence, quote) and (negated(sentence) or all(
         polarity_agrees(sentence, text) for text, score in rivals if score >= support - RIVAL_MARGIN))
     return Signals(support=support, subject=share, subject_missing=missing, subject_in_quote=in_quote,
-                   added=added, added_missing=added_missing, polarity=polarity, restates=restates(sentence, question), loops=loops(sentence),
-                   slot=slot_filled(sentence, question), logprob=added_words_logprob(sentence, question, word_lps))
+                   added=added, added_missing=added_missing, polarity=polarity,
+                   restates=restates(sentence, question), loops=loops(sentence), slot=slot_filled(sentence, question), logprob=added_words_logprob(sentence, question, word_lps))
 
 
 @dataclass
