@@ -9,8 +9,9 @@ Signals (each measured alone and together on the dev sets: bench/calibrate.py, B
   in the passage's own script, its content words;
 - polarity: whether the answer sentence and the quote that supports it agree on negation
   ("did not", "لم") of the words they share (rivals: other passages' sentences nearly as close);
-- added: the share of the words the sentence adds to the question (less framing and numbers,
-  which the claim check weighs) that its passage holds, for a passage in the question's script;
+- added: the share of the words the sentence adds to the question (less framing, slot words and
+  numbers, which the claim check weighs) that its passage holds, for a passage in the question's
+  script;
 - restates: the sentence says nothing the question did not ("A and B met in recent days" for
   "how many times did A and B meet?"), a misspelt name of the question included;
 - loops: the same three words over and over (the LLM caught in a loop);
@@ -353,7 +354,8 @@ def signals(sentence: str, question: str, support: float, passage: str, quote: s
         polarity_agrees(sentence, text) for text, score in rivals if score >= support - RIVAL_MARGIN))
     return Signals(support=support, subject=share, subject_missing=missing, subject_in_quote=in_quote,
                    added=added, added_missing=added_missing, polarity=polarity,
-                   restates=restates(sentence, question), loops=loops(sentence), slot=slot_filled(sentence, question), logprob=added_words_logprob(sentence, question, word_lps))
+                   restates=restates(sentence, question), loops=loops(sentence),
+                   slot=slot_filled(sentence, question), logprob=added_words_logprob(sentence, question, word_lps))
 
 
 @dataclass
