@@ -32,6 +32,18 @@ def normalize(text: str) -> str:
     return _PUNCT_OR_SPACE.sub(" ", text).strip()
 
 
+# One-letter words an Arabic word may carry in front: "and", "so", "with/by", "to/for".
+PROCLITICS = "وفبل"
+
+
+def bare(word: str) -> str:
+    """A normalized Arabic word without one leading proclitic and then the article ("وفي" ->
+    "في", "بالثلاثة" -> "ثلاثة", "العام" -> "عام"); a short word or a Latin one as it is."""
+    if len(word) > 3 and word[0] in PROCLITICS and not word.isascii():
+        word = word[1:]
+    return word[2:] if word.startswith("ال") and len(word) > 4 else word
+
+
 def language(text: str) -> str:
     """'ar' when Arabic letters make up a fair share of the letters, else 'en'."""
     arabic = len(_ARABIC_LETTER.findall(text))

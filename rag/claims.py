@@ -18,7 +18,7 @@ from typing import Callable
 
 import numpy as np
 
-from rag.arabic import normalize
+from rag.arabic import bare, normalize
 from rag.evidence import passage_sentences
 from rag.grounding import CITATION, answer_sentences, cited_numbers
 from rag.lexical import terms
@@ -59,12 +59,6 @@ _COUNTS = {normalize(w): str(n) for n, forms in enumerate((
     "eight ثمان ثماني ثمانية", "nine تسع تسعة", "ten عشر عشرة", "eleven", "twelve"), start=3)
     for w in forms.split()}
 _ENGLISH_COUNTS = {w for w in _COUNTS if w.isascii()}
-
-
-def _bare(word: str) -> str:
-    """An Arabic word without a leading و, ب or the article (وثلاثة, بخمس, الثلاثة)."""
-    word = word[1:] if len(word) > 3 and word[0] in "وب" and not word.isascii() else word
-    return word[2:] if word.startswith("ال") and len(word) > 4 else word
 
 
 # Words that frame a claim rather than state it: reporting verbs, and the start of a second try.
@@ -143,7 +137,7 @@ def missing_facts(sentence: str, passage_text: str, question: str = "") -> list[
     unmatched name among several is tolerated). Names from the question count as known."""
     text, passage = normalize(sentence), normalize(passage_text)
     known_numbers = (set(_NUMBER.findall(passage)) | {_MAGNITUDES[w] for w in passage.split() if w in _MAGNITUDES}
-                     | {_COUNTS[_bare(w)] for w in f"{passage} {normalize(question)}".split() if _bare(w) in _COUNTS})
+                     | {_COUNTS[bare(w)] for w in f"{passage} {normalize(question)}".split() if bare(w) in _COUNTS})
     stated = (_NUMBER.findall(text) + [_MAGNITUDES[w] for w in text.split() if w in _MAGNITUDES]
               + [_COUNTS[w] for w in text.split() if w in _ENGLISH_COUNTS])
     missing = [n for n in dict.fromkeys(stated) if n not in known_numbers]

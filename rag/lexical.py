@@ -14,7 +14,7 @@ import numpy as np
 import Stemmer
 from bm25s.stopwords import STOPWORDS_EN_PLUS
 
-from rag.arabic import normalize
+from rag.arabic import PROCLITICS, normalize
 
 # Stored with an index's terms; a change to how terms are made must change it.
 VERSION = 1
@@ -38,6 +38,12 @@ def stem(word: str) -> str:
             word = word[:-1] + "ة"
         return normalize(_STEMMERS["ar"].stemWord(word))
     return _STEMMERS["en"].stemWord(word)
+
+
+def function_word(word: str) -> bool:
+    """A stop word, or one behind a proclitic ("وماذا", "بأن"): said, not a claim or a subject;
+    for a normalized word or a term."""
+    return word in STOPWORDS or (word[:1] in PROCLITICS and word[1:] in STOPWORDS)
 
 
 def terms(text: str) -> list[str]:

@@ -26,9 +26,10 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 
-from rag.arabic import language, normalize
-from rag.lexical import STOPWORDS, terms
+from rag.arabic import bare, language, normalize
+from rag.lexical import STOPWORDS, function_word, terms
 from rag.claims import FRAMING
 from rag.names import NAME, NOT_NAMES, name_in
 
@@ -118,8 +119,7 @@ def subject_terms(question: str) -> tuple[list[str], list[str]]:
         # and less the words that name what is asked, not whom it is about ("يوم الأربعاء" is
         # "الأربعاء" in an article; "ما اسم", "أي نوع")
         content = [t for t in dict.fromkeys(terms(" ".join(
-            w for w in normalize(question).split() if not (w[:1] in "وف" and w[1:] in STOPWORDS)
-            and w not in _SLOT_WORDS)))
+            w for w in normalize(question).split() if not function_word(w) and w not in _SLOT_WORDS)))
             if not t.isdigit()]
     return list(dict.fromkeys(names)) + numbers, content
 
@@ -143,9 +143,15 @@ def _terms_missing(wanted: list[str], passage: str) -> list[str]:
     """The terms (rag.lexical) of `wanted` the passage does not hold; a term also matches with a
     leading letter the stemmer left on either side (a preposition or a verb's person: "لزيار" /
     "زيار", "يشارك" / "شارك")."""
-    passage_terms = set(terms(passage))
-    trimmed = {p[1:] for p in passage_terms if len(p) >= 4}
+    passage_terms, trimmed = _passage_terms(passage)
     return [t for t in wanted if not (t in passage_terms or t in trimmed or len(t) >= 4 and t[1:] in passage_terms)]
+
+
+@lru_cache(maxsize=64)  # each answer sentence asks of the same few passages, for two signals
+def _passage_terms(passage: str) -> tuple[frozenset[str], frozenset[str]]:
+    """The passage's terms, and those of four letters or more less their first letter."""
+    found = frozenset(terms(passage))
+    return found, frozenset(p[1:] for p in found if len(p) >= 4)
 
 
 def added_share(sentence: str, question: str, passage: str) -> tuple[float, list[str]]:
@@ -158,7 +164,7 @@ def added_share(sentence: str, question: str, passage: str) -> tuple[float, list
         return 1.0, []
     said = _FRAMING | _terms(question) | _SLOT_WORDS
     added = [t for t in dict.fromkeys(terms(sentence)) if _PAST.get(t, t) not in said and not t.isdigit()
-             and not (t[:1] in "وفبل" and t[1:] in STOPWORDS)]  # "بأنها", "وأنه": a function word
+             and not function_word(t)]
     if not added:
         return 1.0, []
     missing = _terms_missing(added, passage)
@@ -238,13 +244,8 @@ def loops(sentence: str) -> bool:
     return any(n >= 3 for n in Counter(zip(words, words[1:], words[2:])).values())
 
 
-def _bare(word: str) -> str:
-    """An Arabic word without a leading و, ب, ل or ف (وفي يناير, بيناير)."""
-    return word[1:] if len(word) > 3 and word[0] in "وبلف" and not word.isascii() else word
-
-
 def _is_time(word: str) -> bool:
-    return bool(_YEAR.fullmatch(_bare(word))) or word in _TIME_WORDS or _bare(word) in _TIME_WORDS
+    return bool(_YEAR.fullmatch(bare(word))) or word in _TIME_WORDS or bare(word) in _TIME_WORDS
 
 
 def slot_filled(sentence: str, question: str) -> bool:
@@ -254,7 +255,7 @@ def slot_filled(sentence: str, question: str) -> bool:
     asked = normalize(question)
     known = set(asked.split())
     new = [w for w in normalize(sentence).split() if w not in known]
-    has_number = any(_DIGITS.search(w) or w in _NUMBER_WORDS or _bare(w) in _NUMBER_WORDS for w in new)
+    has_number = any(_DIGITS.search(w) or w in _NUMBER_WORDS or bare(w) in _NUMBER_WORDS for w in new)
     if _ASKS_NUMBER.search(asked):
         return has_number
     if _ASKS_TIME.search(asked):

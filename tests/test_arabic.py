@@ -1,4 +1,4 @@
-from rag.arabic import language, normalize, sentence_spans
+from rag.arabic import bare, language, normalize, sentence_spans
 
 
 def test_normalize_strips_diacritics_and_tatweel():
@@ -15,6 +15,14 @@ def test_normalize_folds_alef_yaa_taa_marbuta():
 def test_normalize_digits_punctuation_and_case():
     assert normalize("٢٩ سبتمبر/أيلول، 2015!") == "29 سبتمبر ايلول 2015"
     assert normalize("John KERRY's") == "john kerry s"
+
+
+def test_bare_drops_one_proclitic_and_the_article():
+    assert bare(normalize("ويناير")) == "يناير"
+    assert bare(normalize("بالثلاثة")) == "ثلاثه"
+    assert bare(normalize("العام")) == "عام"
+    assert bare("وفي") == "وفي"  # too short to carry one
+    assert bare("ballot") == "ballot"
 
 
 def test_language():

@@ -27,6 +27,11 @@ def test_terms_are_normalized_stemmed_per_script_and_without_stop_words():
     assert lexical.terms("عام ٢٠١٥") == lexical.terms("عام 2015") and "2015" in lexical.terms("عام 2015")
 
 
+def test_a_function_word_behind_a_proclitic_is_still_a_function_word():
+    assert all(lexical.function_word(w) for w in ("ماذا", "وماذا", "بان", "فان", "the"))
+    assert not any(lexical.function_word(w) for w in ("وزير", "بيسكوف", "minister"))
+
+
 def test_coverage_says_how_much_of_the_query_the_corpus_knows():
     index = lexical.LexicalIndex([lexical.terms("بيسكوف يتحدث عن مركز بغداد"), lexical.terms("سعر النفط")])
     assert index.coverage(lexical.terms("ماذا قال بيسكوف عن مركز بغداد؟")) > 0.6
