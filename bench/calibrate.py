@@ -7,9 +7,9 @@ and all together, and the precision-coverage curve as the support threshold move
 Reads bench/results/devsets/result-{seed,ar,en}-dev.json (each sentence's signals are recorded
 whatever the policy in force, and computed again here by today's rag.verify), prints a table a
 set, and draws the curves to bench/results/precision-coverage.svg. `--heldout` scores the
-policies in force (rag.verify.POLICIES) and the claim check alone (the pipeline before the
-verifier), nothing else, on the held-aside parts: summaries only, to be run once the policy is
-chosen.
+policies in force (rag.verify.policies, for the reading mode the run was drafted in) and the
+claim check alone (the pipeline before the verifier), nothing else, on the held-aside parts:
+summaries only, to be run once the policy is chosen.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from dataclasses import replace
 
 from rag.config import REPO_ROOT
 from rag.evaluate import CURVE_THRESHOLDS, load_questions, rescore, summarize
-from rag.verify import POLICIES, Policy, signals, word_logprobs
+from rag.verify import Policy, policies, signals, word_logprobs
 
 WORK = REPO_ROOT / "bench/results/devsets"
 PLOT = REPO_ROOT / "bench/results/precision-coverage.svg"
@@ -36,7 +36,6 @@ VARIANTS = {
     "+ slot": replace(CLAIM_CHECK_ONLY, slot=True),
     "+ logprob >= -2": replace(CLAIM_CHECK_ONLY, logprob_min=-2.0),
     "+ logprob >= -4": replace(CLAIM_CHECK_ONLY, logprob_min=-4.0),
-    "default policy": POLICIES,
 }
 
 
@@ -56,6 +55,12 @@ def load(name: str, tag: str = ""):
     by_id = {q.id: q for q in load_questions(source)}
     questions = [by_id[r["id"]] for r in rows]
     return questions, [resignal(q, r) for q, r in zip(questions, rows)]
+
+
+def in_force(rows: list[dict]) -> dict[str, Policy]:
+    """The policies of the reading mode the rows were drafted in (a passage the LLM read only
+    part of is recorded with what it read)."""
+    return policies(any("read" in p for r in rows for p in r.get("passages", [])))
 
 
 def resignal(question, row: dict) -> dict:
@@ -128,7 +133,7 @@ def main() -> None:
             loaded = load(name, args.tag)
             if loaded:
                 print(line(f"{name}, claim check only (before)", scored(*loaded, CLAIM_CHECK_ONLY)))
-                print(line(f"{name}, verifier", scored(*loaded, POLICIES)))
+                print(line(f"{name}, verifier", scored(*loaded, in_force(loaded[1]))))
         return
     curves, baselines = {}, {}
     for name in ("seed-dev", "ar-dev", "en-dev"):
@@ -141,13 +146,15 @@ def main() -> None:
               "\n|---|---|---|---|---|")
         for label, policy in VARIANTS.items():
             print(line(label, scored(questions, rows, policy)))
+        default = in_force(rows)
+        print(line("default policy", scored(questions, rows, default)))
         for field, values in SWEEPS.items():
             for value in values:
-                moved = {lang: replace(p, **{field: value}) for lang, p in POLICIES.items()}
+                moved = {lang: replace(p, **{field: value}) for lang, p in default.items()}
                 print(line(f"default, {field} = {value}", scored(questions, rows, moved)))
         points = []
         for t in CURVE_THRESHOLDS:
-            s = scored(questions, rows, {lang: replace(p, support_min=t) for lang, p in POLICIES.items()})
+            s = scored(questions, rows, {lang: replace(p, support_min=t) for lang, p in default.items()})
             points.append((t, s["coverage"], s["precision"]))
             print(line(f"default, support >= {t}", s))
         curves[name] = points

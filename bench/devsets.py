@@ -200,7 +200,7 @@ def evaluate(lang: str, part: str, limit: int | None, tag: str = "") -> None:
             record["new_prompt_tokens"] = stats["prompt_tokens"] - (stats.get("reused_tokens") or 0)
         return record
 
-    summary = run(questions, answer, show)
+    summary = run(questions, answer, show, assistant.policies)
     summary.update(_costs(rows))
     # Every row is kept, the held-aside part's too, so that bench/calibrate.py can score a
     # verifier policy on it without the LLM; it prints only summaries of that part.

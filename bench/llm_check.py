@@ -20,11 +20,11 @@ import time
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from calibrate import WORK, line, load  # noqa: E402  (bench/ is on the path when run as a script)
+from calibrate import WORK, in_force, line, load  # noqa: E402  (bench/ is on the path when run as a script)
 from rag.config import Settings  # noqa: E402
 from rag.evaluate import rescore, summarize  # noqa: E402
 from rag.llm import load as load_llm  # noqa: E402
-from rag.verify import POLICIES, Signals  # noqa: E402
+from rag.verify import Signals  # noqa: E402
 
 PROMPT = """Question: {question}
 Sentence from a news article: {quote}
@@ -52,13 +52,14 @@ def main() -> None:
     parser.add_argument("--limit", type=int)
     args = parser.parse_args()
     questions, rows = load(args.set)
+    policies = in_force(rows)
     cache_path = WORK / f"llm-check-{args.set}.json"
     cache = json.loads(cache_path.read_text()) if cache_path.is_file() else {}
     llm, seconds = load_llm(Settings.load()), []
     for q, row in list(zip(questions, rows))[:args.limit]:
         for s in row.get("sentences") or []:
             key = f"{row['id']}|{s['sentence']}"
-            if not s.get("signals") or POLICIES[q.lang].verdict(Signals(**s["signals"])) != "shown" or key in cache:
+            if not s.get("signals") or policies[q.lang].verdict(Signals(**s["signals"])) != "shown" or key in cache:
                 continue
             started = time.perf_counter()
             cache[key] = llm_agrees(llm, q.question, s["quote"], s["sentence"])
@@ -68,7 +69,7 @@ def main() -> None:
         print(f"{len(seconds)} sentences asked, median {statistics.median(seconds):.2f} s, "
               f"p90 {sorted(seconds)[int(0.9 * len(seconds))]:.2f} s")
     print("| policy | precision | coverage | refusal accuracy | answers shown |\n|---|---|---|---|---|")
-    print(line("default policy", summarize(questions, rescore(questions, rows, POLICIES))))
+    print(line("default policy", summarize(questions, rescore(questions, rows, policies))))
     for threshold in (0.3, 0.5, 0.7, 0.9):
         checked = []
         for row in rows:
@@ -79,7 +80,7 @@ def main() -> None:
                     s = {**s, "signals": {**s["signals"], "support": 0.0}}  # withheld by the LLM's no
                 sentences.append(s)
             checked.append({**row, "sentences": sentences})
-        print(line(f"+ LLM says yes with p >= {threshold}", summarize(questions, rescore(questions, checked, POLICIES))))
+        print(line(f"+ LLM says yes with p >= {threshold}", summarize(questions, rescore(questions, checked, policies))))
 
 
 if __name__ == "__main__":

@@ -118,9 +118,9 @@ class Assistant:
         # retrieved again costs nothing the second time (about 0.3 s a sentence the first).
         self._sentence_vectors: dict[tuple[str, str], np.ndarray] = {}
         self.retriever = Retriever(self.store, self.embedder, Fusion.from_settings(settings))
-        # What a sentence needs to be shown, by language (one calibration serves both reading
-        # modes: whole passages, or the closest sentences with RAG_EVIDENCE_TOKENS).
-        self.policies = dict(verify.POLICIES)
+        # What a sentence needs to be shown, by language, for the way the LLM reads the passages
+        # (their closest sentences, or whole with RAG_EVIDENCE_TOKENS=0).
+        self.policies = verify.policies(bool(settings.evidence_tokens))
         self.priority = AnswersFirst()  # an upload in this process yields to answers
 
     @property

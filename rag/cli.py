@@ -327,7 +327,7 @@ def cmd_eval(args) -> int:
             mark = {True: "ok ", False: "BAD"}.get(result.get("correct"), "   ")
             print(f"{mark} {result['id']}: {result.get('answer', '')[:100]!r}", flush=True)
 
-    summary = run(questions, answer, show)
+    summary = run(questions, answer, show, assistant.policies)
     print(json.dumps(summary, ensure_ascii=False) if args.json else json.dumps(summary, indent=1))
     return 0
 
@@ -344,7 +344,7 @@ def cmd_doctor(args) -> int:
     if args.json:
         print(json.dumps({"cpu": machine, "llm": llm.name, **rates.to_json()}, ensure_ascii=False))
     else:
-        print(printable(doctor.report(machine, llm.name, rates)))
+        print(printable(doctor.report(machine, llm.name, rates, bool(settings.evidence_tokens))))
     return 0
 
 

@@ -167,9 +167,10 @@ def summarize(questions: list[Question], results: list[dict]) -> dict:
 
 
 def run(questions: list[Question], answer: Callable[[Question], dict],
-        on_result: Callable[[dict], None] | None = None) -> dict:
+        on_result: Callable[[dict], None] | None = None, policies: dict[str, Policy] = POLICIES) -> dict:
     """Answer every question with `answer(question) -> ask --json dict`; return the summary,
-    with the precision-coverage curve where the answers carry the verifier's verdicts."""
+    with the precision-coverage curve where the answers carry the verifier's verdicts (the
+    support threshold of `policies`, the ones the answers were judged by, moved)."""
     results = []
     for question in questions:
         result = answer(question)
@@ -179,7 +180,7 @@ def run(questions: list[Question], answer: Callable[[Question], dict],
             on_result(result)
     summary = summarize(questions, results)
     if any(r.get("sentences") for r in results):
-        summary["curve"] = curve(questions, results)
+        summary["curve"] = curve(questions, results, policies)
     return summary
 
 

@@ -34,7 +34,8 @@ def test_keyword_matching_normalizes_arabic():
 def test_seed_set_meets_its_floors(assistant):
     questions = load_questions(QUESTIONS)
     results = []
-    summary = run(questions, lambda q: assistant.ask(q.question, q.history).to_json(), results.append)
+    summary = run(questions, lambda q: assistant.ask(q.question, q.history).to_json(), results.append,
+                  assistant.policies)
     print(json.dumps(summary))
     # Measured (README, "Quality today", 2026-12-02, with the verifier): precision 0.94 (17 of 18
     # answers shown right), refusal 1.0 (11 of 11), coverage 0.44 (17 of 39), hit@1 and hit@5

@@ -3,8 +3,8 @@ restated question, an unfilled slot, the LLM's token probabilities, and the poli
 No models."""
 
 from rag.evaluate import Question, curve, replay, score
-from rag.verify import (Policy, Signals, added_share, added_words_logprob, loops, negated, polarity_agrees,
-                        restates, signals, slot_filled, subject_share, word_logprobs)
+from rag.verify import (Policy, Signals, added_share, added_words_logprob, loops, negated, policies,
+                        polarity_agrees, restates, signals, slot_filled, subject_share, word_logprobs)
 
 NOT_DISCUSSED = "وقال لافروف إن الجانبين لم يناقشا التعاون العسكري المباشر"
 DISCUSSED = "وقال لافروف إن الجانبين ناقشا التعاون العسكري المباشر"
@@ -137,6 +137,16 @@ def test_the_policy_withholds_for_each_failed_signal_and_none_switches_it_off():
     assert policy.verdict(Signals(support=0.7, subject=1.0, logprob=-5.0)) == "the model was unsure of it"
     off = Policy(subject_min=None, polarity=False, restatement=False, slot=False)
     assert off.verdict(Signals(support=0.7, subject=0.0, polarity=False, restates=True, slot=False)) == "shown"
+
+
+def test_when_the_llm_reads_only_the_closest_sentences_its_doubt_counts_more_in_english():
+    # A sentence the model wrote with a word at log-probability -1.0: shown after whole passages,
+    # withheld after the few sentences it answers more readily from; Arabic alike in both modes.
+    unsure, sure = Signals(support=0.7, subject=1.0, logprob=-1.0), Signals(support=0.7, subject=1.0, logprob=-0.5)
+    assert policies(False)["en"].verdict(unsure) == "shown"
+    assert policies(True)["en"].verdict(unsure) == "the model was unsure of it"
+    assert policies(True)["en"].verdict(sure) == policies(True)["ar"].verdict(unsure) == "shown"
+    assert policies(True)["ar"] == policies(False)["ar"]
 
 
 def _result(support: float, sentence: str = "Lavrov will come on Wednesday.") -> dict:
