@@ -37,8 +37,9 @@ PROCLITICS = "وفبل"
 
 
 def bare(word: str) -> str:
-    """A normalized Arabic word without one leading proclitic and then the article ("وفي" ->
-    "في", "بالثلاثة" -> "ثلاثة", "العام" -> "عام"); a short word or a Latin one as it is."""
+    """A normalized Arabic word without one leading proclitic and then the article ("ويناير" ->
+    "يناير", "بالثلاثه" -> "ثلاثه", "العام" -> "عام"); a word of three letters ("وفي") or a Latin
+    one as it is."""
     if len(word) > 3 and word[0] in PROCLITICS and not word.isascii():
         word = word[1:]
     return word[2:] if word.startswith("ال") and len(word) > 4 else word

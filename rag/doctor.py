@@ -97,21 +97,21 @@ def measure(llm, prompt_tokens: int = TYPICAL_NEW_TOKENS * 2, answer_tokens: int
                  generation_tokens_per_s=round(generated / max(stats.get("generation_s") or 1e-6, 1e-6), 1))
 
 
-def report(machine: dict, llm_name: str, rates: Rates, sentences_read: bool = True) -> str:
-    """What `rag doctor` prints; `sentences_read`: how the settings have the LLM read the passages."""
+def report(machine: dict, llm_name: str, rates: Rates, sentences_read: bool = False) -> str:
+    """What `rag doctor` prints; `sentences_read`: whether the settings have the LLM read only
+    the passages' closest sentences (RAG_EVIDENCE_TOKENS), the mode marked "as set"."""
     features = ", ".join(machine["features"]) or "none of " + ", ".join(FEATURES)
-    configured = " (as set)"
+    whole = "" if sentences_read else " (as set)"
+    sentences = " (as set)" if sentences_read else (
+        " -- worth it on this machine (BENCHMARKS.md)" if rates.first_token_s > SLOW_FIRST_TOKEN_S else "")
     return "\n".join([
         f"CPU: {machine['model']}, {machine['cores']} cores; features: {features}",
         f"LLM: {llm_name}",
         f"prompt: {rates.prompt_tokens_per_s:g} tokens/s ({rates.prompt_tokens} tokens)",
         f"generation: {rates.generation_tokens_per_s:g} tokens/s ({rates.generated_tokens} tokens)",
-        f"expected for a typical question when the LLM reads the passages' sentences closest to it"
-        f"{configured if sentences_read else ''} (RAG_EVIDENCE_TOKENS=64, ~{SENTENCES_NEW_TOKENS} new prompt "
-        f"tokens): first token in about {rates.sentences_first_token_s:.1f} s",
-        f"when it reads whole passages{configured if not sentences_read else ''} (RAG_EVIDENCE_TOKENS=0, "
-        f"~{TYPICAL_NEW_TOKENS} new prompt tokens, ~{TYPICAL_ANSWER_TOKENS} answer tokens): first token in "
-        f"about {rates.first_token_s:.1f} s, the checked answer in about {rates.answer_s:.1f} s"
-        + (" -- reading sentences is worth it on this machine (BENCHMARKS.md)"
-           if not sentences_read and rates.first_token_s > SLOW_FIRST_TOKEN_S else ""),
+        f"expected for a typical question (~{TYPICAL_NEW_TOKENS} new prompt tokens, ~{TYPICAL_ANSWER_TOKENS} "
+        f"answer tokens): first token in about {rates.first_token_s:.1f} s, the checked answer in about "
+        f"{rates.answer_s:.1f} s{whole}",
+        f"with RAG_EVIDENCE_TOKENS=64 (the LLM reads only the sentences closest to the question, ~"
+        f"{SENTENCES_NEW_TOKENS} new tokens): first token in about {rates.sentences_first_token_s:.1f} s{sentences}",
     ])

@@ -101,7 +101,9 @@ def test_doctor_measures_the_rates_and_predicts_the_answer_times(assistant):
     assert f"prompt: {rates.prompt_tokens_per_s:g} tokens/s" in shown and "first token in about" in shown
     assert rates.sentences_first_token_s < rates.first_token_s and "RAG_EVIDENCE_TOKENS=64" in shown
     slow = doctor.Rates(480, 35.0, 64, 10.0)  # the EPYC of issue 23: 240 tokens take 6.9 s
-    assert "worth it on this machine" in doctor.report(doctor.cpu(), "x", slow, sentences_read=False)
-    assert "worth it" not in doctor.report(doctor.cpu(), "x", slow, sentences_read=True)
-    assert "worth it" not in doctor.report(doctor.cpu(), "x", doctor.Rates(480, 200.0, 64, 30.0), sentences_read=False)
-    assert "closest to it (as set)" in doctor.report(doctor.cpu(), "x", slow, sentences_read=True)
+    assert "worth it on this machine" in doctor.report(doctor.cpu(), "x", slow)
+    assert "worth it" not in doctor.report(doctor.cpu(), "x", doctor.Rates(480, 200.0, 64, 30.0))
+    # the mode the settings choose is marked; reading sentences already, nothing to suggest
+    assert doctor.report(doctor.cpu(), "x", slow).splitlines()[4].endswith("(as set)")
+    read = doctor.report(doctor.cpu(), "x", slow, sentences_read=True).splitlines()
+    assert read[5].endswith("(as set)") and not read[4].endswith("(as set)")
