@@ -42,7 +42,8 @@ VARIANTS = {
 # Each threshold of the default policy moved alone.
 SWEEPS = {"subject_min": (None, 0.25, 0.5, 0.75, 1.0), "quote_subject_min": (None, 0.25, 0.5, 0.75),
           "added_min": (None, 0.25, 0.5, 0.75, 1.0),
-          "logprob_min": (None, -0.5, -0.75, -1.0, -1.5, -2.0, -3.0)}
+          "logprob_min": (None, -0.5, -0.75, -1.0, -1.5, -2.0, -3.0),
+          "agree_min": (None, 0.25, 0.5, 0.75, 1.0)}  # runs drafted with the second reading only
 
 
 def load(name: str, tag: str = ""):
@@ -133,7 +134,11 @@ def main() -> None:
             loaded = load(name, args.tag)
             if loaded:
                 print(line(f"{name}, claim check only (before)", scored(*loaded, CLAIM_CHECK_ONLY)))
-                print(line(f"{name}, verifier", scored(*loaded, in_force(loaded[1]))))
+                policy = in_force(loaded[1])
+                if any(p.agree_min is not None for p in policy.values()):
+                    alone = {lang: replace(p, agree_min=None) for lang, p in policy.items()}
+                    print(line(f"{name}, verifier without the second reading", scored(*loaded, alone)))
+                print(line(f"{name}, verifier", scored(*loaded, policy)))
         return
     curves, baselines = {}, {}
     for name in ("seed-dev", "ar-dev", "en-dev"):

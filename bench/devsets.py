@@ -194,9 +194,9 @@ def evaluate(lang: str, part: str, limit: int | None, tag: str = "") -> None:
         # what bench/calibrate.py needs to compute the verifier's signals again with changed code
         record["passages"] = [{"title": p.title, "text": p.text, **({"read": p.prompt_text} if p.prompt_text else {})}
                               for p in result.passages]
-        record["token_logprobs"] = assistant.llm.last_stats.get("logprobs") if result.sentences else None
-        if not result.gated:  # what llama.cpp read anew for this question (its prefix state kept)
-            stats = assistant.llm.last_stats
+        record["token_logprobs"] = assistant.draft_stats.get("logprobs") if result.sentences else None
+        if not result.gated:  # what llama.cpp read anew for this question's draft (its prefix state kept)
+            stats = assistant.draft_stats
             record["new_prompt_tokens"] = stats["prompt_tokens"] - (stats.get("reused_tokens") or 0)
         return record
 

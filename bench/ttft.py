@@ -50,7 +50,7 @@ def main() -> None:
         row = {"id": q.id, "lang": answer.lang, "gated": answer.gated, "retried": answer.retried,
                **{k: round(v, 3) for k, v in answer.timings.items()}}
         if not answer.gated:
-            stats = assistant.llm.last_stats
+            stats = assistant.draft_stats  # the draft's, not a second reading's
             row.update({k: stats[k] for k in ("prompt_tokens", "reused_tokens", "generated_tokens")})
             if stats.get("prompt_s"):
                 row["prompt_tokens_per_s"] = round((stats["prompt_tokens"] - (stats["reused_tokens"] or 0)) / stats["prompt_s"], 1)

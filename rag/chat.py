@@ -54,6 +54,7 @@ class Answer:
     supported: int = 0  # answer sentences a passage supports
     unsupported: int = 0  # answer sentences none supports (dropped)
     draft: str = ""  # what the LLM wrote, before the checks: shown only as a provisional draft
+    second_draft: str = ""  # the answer drafted again from the passages read the other way (the verifier's agreement)
     sentences: list[verify.Verdict] = field(default_factory=list)  # each draft sentence's verdict
     withheld: bool = False  # the LLM answered but the verifier confirmed none of it
     closest: list[Citation] = field(default_factory=list)  # with no answer: the nearest passages
@@ -91,6 +92,14 @@ def clean_question(question: str) -> str:
     return question
 
 
+def readings(settings: Settings) -> list[bool]:
+    """How the LLM's sources read, as `headlines` (rag.prompts): the draft's way, then a second
+    draft's when the verifier's policy asks for one (whole passages under their headlines, or
+    only their sentences closest to the question, without)."""
+    sentences_read = bool(settings.evidence_tokens)
+    return [settings.headlines, *([not settings.headlines] if verify.second_reading(sentences_read) else [])]
+
+
 def trim_history(history, count_tokens, max_tokens: int = HISTORY_TOKENS,
                  turns: int = HISTORY_TURNS) -> list[tuple[str, str]]:
     """The last `turns` (question, answer) pairs, each message cut to MAX_QUESTION_CHARS, the
@@ -122,6 +131,7 @@ class Assistant:
         # (their closest sentences, or whole with RAG_EVIDENCE_TOKENS=0).
         self.policies = verify.policies(bool(settings.evidence_tokens))
         self.priority = AnswersFirst()  # an upload in this process yields to answers
+        self.draft_stats: dict = {}  # the LLM's tokens and seconds for the last answer's draft (benchmarks)
 
     @property
     def llm_name(self) -> str:
@@ -147,7 +157,8 @@ class Assistant:
         try:
             with self._llm_lock:
                 for lang in ("en", "ar"):
-                    self.llm.prepare(fixed_messages(lang, self.settings.headlines))
+                    for headlines in readings(self.settings):
+                        self.llm.prepare(fixed_messages(lang, headlines))
         finally:
             self.ready.set()
 
@@ -192,34 +203,62 @@ class Assistant:
             yield answer
             return
 
-        unread: list[Passage] = []
-        if self.settings.evidence_tokens:
-            retrieval, unread = self._condensed(question, history, retrieval)
+        sentences_read, retrieved = bool(self.settings.evidence_tokens), retrieval
         pieces: list[str] = []
         with self._llm_lock:
-            messages, retrieval, history = self._fit(question, retrieval, lang, history)
-            # The checks weigh every retrieved passage (a negated sentence the LLM did not read
-            # still counts against a "yes"); the unread come after its sources, so its [n] hold.
-            retrieval = retrieval.with_passages(retrieval.passages + unread)
+            # The checks weigh every retrieved passage, the unread too (rag.condense).
+            messages, checked_passages, history = self._prompt(question, history, retrieval, lang, sentences_read)
+            retrieval = retrieval.with_passages(checked_passages)
             answer.passages = retrieval.passages
-            for piece in self._generate(messages, lang, timings, started):
-                pieces.append(piece)
-                yield piece
-            text = "".join(pieces).strip()
-            if not text and grounding.worth_a_second_try(retrieval.best_score):
-                # The model refused though the evidence is as strong as for questions the
-                # articles do answer: let it start an answer; the checks below judge it.
-                answer.retried = True
-                for piece in self._generate(messages, lang, timings, started, start=answer_start(lang)):
-                    pieces.append(piece)
-                    yield piece
-                text = "".join(pieces).strip()
+            answer.retried = yield from self._draft(messages, lang, timings, started, retrieval.best_score, pieces)
+            logprobs = (getattr(self.llm, "last_stats", None) or {}).get("logprobs")
+            self.draft_stats = dict(getattr(self.llm, "last_stats", None) or {})
+        text = "".join(pieces).strip()
         checking = time.perf_counter()
-        self.check(answer, text or refusal(lang), retrieval, question, history)
+        drafted = self.check(answer, text or refusal(lang), retrieval, question, history, logprobs)
         timings["check"] = time.perf_counter() - checking
+        policy = self.policies[lang]
+        if policy.agree_min is not None and any(v.shown for v in answer.sentences):
+            # What would be shown is drafted again from the passages read the other way; a
+            # sentence whose added words that draft does not say is withheld (rag.verify.agreement).
+            second = time.perf_counter()
+            with self._llm_lock:
+                messages, _, _ = self._prompt(question, history, retrieved, lang, not sentences_read)
+                other: list[str] = []
+                for _ in self._draft(messages, lang, {}, second, retrieval.best_score, other):
+                    pass
+            answer.second_draft = "".join(other).strip()
+            verify.cross_check(answer.sentences, question, answer.second_draft, policy)
+            self.settle(answer, drafted, retrieval, question)
+            timings["second_draft"] = time.perf_counter() - second
         timings["total"] = time.perf_counter() - started
         timings.setdefault("first_token", timings["total"])
         yield answer
+
+    def _prompt(self, question: str, history, retrieval: Retrieval, lang: str, sentences_read: bool):
+        """(the prompt's messages, every retrieved passage numbered as the prompt does, the history
+        kept): the passages whole under their headlines, or only their sentences closest to the
+        question (rag.condense) and those it reads nothing of after them, so its [n] hold."""
+        unread: list[Passage] = []
+        if sentences_read:
+            retrieval, unread = self._condensed(question, history, retrieval)
+        messages, retrieval, history = self._fit(question, retrieval, lang, history, headlines=not sentences_read)
+        return messages, retrieval.passages + unread, history
+
+    def _draft(self, messages: list[dict], lang: str, timings: dict, started: float, best_score: float,
+               pieces: list[str]) -> Iterator[str]:
+        """The LLM's draft piece by piece, each also added to `pieces`; returns whether it was
+        asked a second time: a model that refuses though the evidence is as strong as for
+        questions the articles do answer is made to start an answer, which the checks judge."""
+        for piece in self._generate(messages, lang, timings, started):
+            pieces.append(piece)
+            yield piece
+        if "".join(pieces).strip() or not grounding.worth_a_second_try(best_score):
+            return False
+        for piece in self._generate(messages, lang, timings, started, start=answer_start(lang)):
+            pieces.append(piece)
+            yield piece
+        return True
 
     def _condensed(self, question: str, history, retrieval: Retrieval) -> tuple[Retrieval, list[Passage]]:
         """The passages the LLM reads, with what it reads of each (their sentences closest to
@@ -231,14 +270,16 @@ class Assistant:
             self.embedder.count_tokens, self.settings.evidence_tokens)
         return retrieval.with_passages(read), unread
 
-    def _fit(self, question: str, retrieval: Retrieval, lang: str, history: list[tuple[str, str]]):
+    def _fit(self, question: str, retrieval: Retrieval, lang: str, history: list[tuple[str, str]],
+             headlines: bool | None = None):
         """The prompt's messages within the LLM's context, room left for the answer: the oldest
         turns of the conversation go first, then the weakest passages; QuestionError when even
         the question with its best passage does not fit."""
         room = self.settings.context_tokens - self.settings.max_answer_tokens - 32  # 32: a second try's start
+        headlines = self.settings.headlines if headlines is None else headlines
         passages = list(retrieval.passages)
         while True:
-            messages = build_messages(question, passages, lang, history, self.settings.headlines)
+            messages = build_messages(question, passages, lang, history, headlines)
             used = self.llm.prompt_tokens(messages)
             if used <= room:
                 return messages, retrieval.with_passages(passages), history
@@ -304,23 +345,33 @@ class Assistant:
                         author=meta.author, page=meta.page_at(quote.start))
 
     def check(self, answer: Answer, text: str, retrieval: Retrieval, question: str,
-              history: list[tuple[str, str]] = ()) -> None:
+              history: list[tuple[str, str]] = (), logprobs: list[tuple[str, float]] | None = None) -> list:
         """Refusal detection, the claim check (rag.claims), then the verifier (rag.verify) on the
-        finished draft: only the sentences it confirms are the answer."""
+        finished draft (`logprobs`: its tokens' log-probabilities, where the LLM gives them): only
+        the sentences it confirms are the answer. Returns the claim check's claims (none for a
+        refusal), for `settle` to make the answer again after a change of verdicts."""
         passages = retrieval.passages
         answer.draft = text
         if grounding.is_refusal(text, refusal(answer.lang)):
             answer.answer, answer.refused = refusal(answer.lang), True
             answer.closest = self.closest(question, passages)
-            return
+            return []
         checked = claims.check(grounding.clean_citations(text, len(passages)), passages, question,
                                self.embedder.encode_query, lambda e: self._embed_evidence(passages, e), history)
         answer.supported, answer.unsupported = checked.supported, checked.unsupported
-        logprobs = (getattr(self.llm, "last_stats", None) or {}).get("logprobs")
         answer.sentences = verify.judge(checked.claims, passages, question, self.policies[answer.lang],
                                         verify.word_logprobs(logprobs))
-        shown = {id(c) for c, v in zip(checked.claims, answer.sentences) if v.shown}
-        verified = claims.assemble(checked.claims, keep=lambda c: id(c) in shown)
+        self.settle(answer, checked.claims, retrieval, question)
+        return checked.claims
+
+    def settle(self, answer: Answer, drafted: list, retrieval: Retrieval, question: str) -> None:
+        """The answer made of the drafted claims the verifier shows (answer.sentences, in the
+        claims' order), with their citations; with none, the "not stated directly" sentence and
+        the closest passages."""
+        passages = retrieval.passages
+        shown = {id(c) for c, v in zip(drafted, answer.sentences) if v.shown}
+        verified = claims.assemble(drafted, keep=lambda c: id(c) in shown)
+        answer.citations = []
         if not verified.text:  # nothing the draft states is confirmed by the passages
             answer.answer, answer.refused, answer.withheld = withheld(answer.lang), True, True
             answer.closest = self.closest(question, passages)

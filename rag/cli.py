@@ -63,15 +63,17 @@ def _prepare_prefixes(settings) -> int:
     so that no later start computes it (rag.llm.llamacpp); nothing to do for an LLM server."""
     if settings.llm_url:
         return 0
+    from rag.chat import readings
     from rag.llm import load
     from rag.prompts import fixed_messages
 
     started = time.perf_counter()
     llm = load(settings)
-    for lang in ("en", "ar"):
-        llm.prepare(fixed_messages(lang, settings.headlines))
+    prefixes = [fixed_messages(lang, headlines) for lang in ("en", "ar") for headlines in readings(settings)]
+    for fixed in prefixes:
+        llm.prepare(fixed)
     _err(f"prompt prefixes ready in {settings.model_dir / 'prefix-states'} "
-         f"({llm.prefixes_loaded} of 2 already there; {time.perf_counter() - started:.1f} s)")
+         f"({llm.prefixes_loaded} of {len(prefixes)} already there; {time.perf_counter() - started:.1f} s)")
     return 0
 
 

@@ -21,13 +21,13 @@ from rag.evidence import passage_sentences
 from rag.lexical import terms
 from rag.types import Evidence, Passage
 
-# Embedder tokens of passage sentences the LLM reads (RAG_EVIDENCE_TOKENS; 0: whole passages,
-# the default). 64 halves the new prompt tokens a question (191 -> 89 on the Arabic dev part of
-# XQuAD, 185 -> 81 on the English, 235 -> 87 on the seed set) and the time to the first token;
-# with its own English policy (rag.verify.POLICIES_SENTENCES_READ) English precision held aside
-# is up (0.56 -> 0.64), Arabic's a little down (0.85 -> 0.82, coverage up), the seed set's too
-# (0.93 -> 0.92; BENCHMARKS.md, "Answers on XQuAD sets nobody tuned on"): for a slow CPU.
-EVIDENCE_TOKENS = 0
+# Embedder tokens of passage sentences the LLM reads (RAG_EVIDENCE_TOKENS; 0: whole passages).
+# 64 halves the new prompt tokens a question (191 -> 89 on the Arabic dev part of XQuAD, 185 ->
+# 81 on the English, 235 -> 87 on the seed set) and the time to the first token. Alone it is a
+# little less precise than whole passages; with its policy (rag.verify.POLICIES_SENTENCES_READ:
+# an answer it would show is drafted again from the whole passages and must agree) it is more
+# precise on every set (BENCHMARKS.md, "Answers on XQuAD sets nobody tuned on").
+EVIDENCE_TOKENS = 64
 # A sentence's closeness to the question: its cosine plus this much times the share of the
 # question's terms (rag.lexical) it holds. On the Arabic dev part of XQuAD a gold answer is in
 # what the LLM reads for 0.746 of the questions at 80 tokens by cosine alone, 0.776 with 0.3

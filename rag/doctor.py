@@ -1,11 +1,14 @@
 """What answers will cost on this machine (`rag doctor`): the LLM's prompt and generation rates,
 measured once on a prompt the size of a question's, and the answer times they predict.
 
-The prediction is the answer path's arithmetic: a question adds about TYPICAL_NEW_TOKENS prompt
-tokens after its language's kept prefix (three passages with their headlines, and the question:
-the median on the seed set, BENCHMARKS.md), the model writes about TYPICAL_ANSWER_TOKENS, and
-retrieval and the checks take OVERHEAD_S. A second try (the model refused on strong evidence)
-costs a second prompt; follow-ups carry their conversation too.
+The prediction is the answer path's arithmetic: a question adds about SENTENCES_NEW_TOKENS prompt
+tokens after its language's kept prefix (the passages' sentences closest to the question, and
+the question: the median on the dev sets, BENCHMARKS.md), or TYPICAL_NEW_TOKENS when the LLM
+reads whole passages with their headlines (RAG_EVIDENCE_TOKENS=0); the model writes about
+TYPICAL_ANSWER_TOKENS, and retrieval and the checks take OVERHEAD_S. An answer the checks would
+show is drafted again from the whole passages (rag.verify.agreement), which costs a whole
+prompt and answer more. A second try (the model refused on strong evidence) costs a second
+prompt; follow-ups carry their conversation too.
 """
 
 from __future__ import annotations
@@ -17,11 +20,11 @@ import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+# when the LLM reads whole passages with headlines (RAG_EVIDENCE_TOKENS=0): 235 on the seed set
 TYPICAL_NEW_TOKENS = 240
-# … when the LLM reads only the passages' sentences closest to the question (RAG_EVIDENCE_TOKENS
-# 64, rag.condense): 81-89 on the dev sets and the seed set (BENCHMARKS.md)
+# … only the passages' sentences closest to the question (RAG_EVIDENCE_TOKENS 64, the default,
+# rag.condense): 81-89 on the dev sets and the seed set (BENCHMARKS.md)
 SENTENCES_NEW_TOKENS = 90
-SLOW_FIRST_TOKEN_S = 4.0  # past this, rag doctor suggests reading sentences
 TYPICAL_ANSWER_TOKENS = 40
 OVERHEAD_S = 0.4
 # CPU features llama.cpp and torch use on x86 (avx512_bf16 and amx: the embedder runs bf16 natively)
@@ -39,23 +42,40 @@ class Rates:
 
     @property
     def first_token_s(self) -> float:
-        """The expected time to a typical question's first token, kept prefix restored."""
+        """The expected time to a typical question's first token, kept prefix restored, the LLM
+        reading whole passages (RAG_EVIDENCE_TOKENS=0)."""
         return TYPICAL_NEW_TOKENS / self.prompt_tokens_per_s + OVERHEAD_S / 2
 
     @property
     def answer_s(self) -> float:
         """… and to its checked answer."""
-        return self.first_token_s + TYPICAL_ANSWER_TOKENS / self.generation_tokens_per_s + OVERHEAD_S / 2
+        return self.first_token_s + self._writing_s + OVERHEAD_S / 2
 
     @property
     def sentences_first_token_s(self) -> float:
-        """The same with RAG_EVIDENCE_TOKENS=64 (only the closest sentences read)."""
+        """The same reading only the closest sentences (the default)."""
         return SENTENCES_NEW_TOKENS / self.prompt_tokens_per_s + OVERHEAD_S / 2
+
+    @property
+    def sentences_answer_s(self) -> float:
+        """… to its checked answer when the checks withhold it (nothing drafted again)."""
+        return self.sentences_first_token_s + self._writing_s + OVERHEAD_S / 2
+
+    @property
+    def sentences_shown_s(self) -> float:
+        """… and when they would show it: drafted again from the whole passages first."""
+        return self.sentences_answer_s + TYPICAL_NEW_TOKENS / self.prompt_tokens_per_s + self._writing_s
+
+    @property
+    def _writing_s(self) -> float:
+        return TYPICAL_ANSWER_TOKENS / self.generation_tokens_per_s
 
     def to_json(self) -> dict:
         return {**asdict(self), "expected_first_token_s": round(self.first_token_s, 1),
                 "expected_answer_s": round(self.answer_s, 1),
-                "expected_first_token_sentences_read_s": round(self.sentences_first_token_s, 1)}
+                "expected_first_token_sentences_read_s": round(self.sentences_first_token_s, 1),
+                "expected_answer_sentences_read_s": round(self.sentences_answer_s, 1),
+                "expected_shown_answer_sentences_read_s": round(self.sentences_shown_s, 1)}
 
 
 def cpu() -> dict:
@@ -101,17 +121,16 @@ def report(machine: dict, llm_name: str, rates: Rates, sentences_read: bool = Fa
     """What `rag doctor` prints; `sentences_read`: whether the settings have the LLM read only
     the passages' closest sentences (RAG_EVIDENCE_TOKENS), the mode marked "as set"."""
     features = ", ".join(machine["features"]) or "none of " + ", ".join(FEATURES)
-    whole = "" if sentences_read else " (as set)"
-    sentences = " (as set)" if sentences_read else (
-        " -- worth it on this machine (BENCHMARKS.md)" if rates.first_token_s > SLOW_FIRST_TOKEN_S else "")
+    whole, sentences = (" (as set)", "") if not sentences_read else ("", " (as set)")
     return "\n".join([
         f"CPU: {machine['model']}, {machine['cores']} cores; features: {features}",
         f"LLM: {llm_name}",
         f"prompt: {rates.prompt_tokens_per_s:g} tokens/s ({rates.prompt_tokens} tokens)",
         f"generation: {rates.generation_tokens_per_s:g} tokens/s ({rates.generated_tokens} tokens)",
-        f"expected for a typical question (~{TYPICAL_NEW_TOKENS} new prompt tokens, ~{TYPICAL_ANSWER_TOKENS} "
-        f"answer tokens): first token in about {rates.first_token_s:.1f} s, the checked answer in about "
-        f"{rates.answer_s:.1f} s{whole}",
-        f"with RAG_EVIDENCE_TOKENS=64 (the LLM reads only the sentences closest to the question, ~"
-        f"{SENTENCES_NEW_TOKENS} new tokens): first token in about {rates.sentences_first_token_s:.1f} s{sentences}",
+        f"expected for a typical question, the LLM reading the sentences closest to it (~{SENTENCES_NEW_TOKENS} "
+        f"new prompt tokens, ~{TYPICAL_ANSWER_TOKENS} answer tokens): first token in about "
+        f"{rates.sentences_first_token_s:.1f} s, a withheld answer checked in about {rates.sentences_answer_s:.1f} s, "
+        f"a shown one in about {rates.sentences_shown_s:.1f} s (drafted again from the whole passages){sentences}",
+        f"with RAG_EVIDENCE_TOKENS=0 (whole passages, ~{TYPICAL_NEW_TOKENS} new tokens, no second draft): first "
+        f"token in about {rates.first_token_s:.1f} s, the checked answer in about {rates.answer_s:.1f} s{whole}",
     ])

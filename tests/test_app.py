@@ -11,7 +11,7 @@ from rag.config import REPO_ROOT
 
 @pytest.mark.parametrize("question, article", [
     ("ماذا قال بيسكوف عن مركز المعلومات في بغداد؟", "000_832fa2db40460904"),
-    ("Who did John Kerry intend to meet on Wednesday?", "000_832fa2db40460904"),
+    ("How did Peskov describe the state of Russian-American relations?", "000_832fa2db40460904"),
 ])
 def test_chat_api_returns_a_cited_answer_and_its_sources(app_server, question, article):
     from gradio_client import Client
@@ -46,10 +46,10 @@ def test_rag_ask_uses_a_running_server_instead_of_loading_the_models(app_server)
     import json
 
     rag = [str(REPO_ROOT / ".venv/bin/rag"), "ask", "--server", app_server[0]]
-    shown = subprocess.run([*rag, "Who did John Kerry intend to meet on Wednesday?"], capture_output=True,
-                           text=True, timeout=300)
+    shown = subprocess.run([*rag, "How did Peskov describe the state of Russian-American relations?"],
+                           capture_output=True, text=True, timeout=300)
     assert shown.returncode == 0, shown.stderr
-    assert "Lavrov" in shown.stdout and "Sources:" in shown.stdout and "000_832fa2db40460904" in shown.stdout
+    assert "not good" in shown.stdout and "Sources:" in shown.stdout and "000_832fa2db40460904" in shown.stdout
     answer = json.loads(subprocess.run([*rag, "--json", "Who won the 2014 football World Cup?"],
                                        capture_output=True, text=True, timeout=300).stdout)
     assert answer["refused"] and answer["closest"] and answer["question"].startswith("Who won")

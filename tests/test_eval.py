@@ -37,15 +37,16 @@ def test_seed_set_meets_its_floors(assistant):
     summary = run(questions, lambda q: assistant.ask(q.question, q.history).to_json(), results.append,
                   assistant.policies)
     print(json.dumps(summary))
-    # Measured (README, "Quality today", 2026-12-02, with the verifier): precision 0.94 (17 of 18
-    # answers shown right), refusal 1.0 (11 of 11), coverage 0.44 (17 of 39), hit@1 and hit@5
-    # 1.0, citation precision 1.0. Greedy decoding still varies a little with llama.cpp's prompt
-    # cache state, so the floors sit a question or more under.
+    # Measured (README, "Quality today", 2026-12-05: the closest sentences read, a second draft
+    # from the whole passages that must agree): precision 1.0 (11 of 11 answers shown right),
+    # refusal 1.0 (11 of 11), coverage 0.28 (11 of 39), hit@1 and hit@5 1.0. Greedy decoding
+    # still varies a little with llama.cpp's prompt cache state, so the floors sit a question or
+    # more under: one wrong answer among a dozen shown passes, two do not.
     assert summary["hit@5"] >= 0.95
     assert summary["hit@1"] >= 0.95
-    assert summary["precision"] >= 0.85
+    assert summary["precision"] >= 0.9
     assert summary["refusal_accuracy"] >= 0.9
-    assert summary["coverage"] >= 0.28
+    assert summary["coverage"] >= 0.23
     assert summary["citation_precision"] >= 0.9
     assert summary["sentences_supported"] >= 0.8
     # the curve: raising the support a sentence needs never shows more answers; its first point

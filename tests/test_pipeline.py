@@ -50,7 +50,8 @@ def test_an_unsupported_sentence_is_dropped_and_a_wholly_unsupported_answer_refu
 def test_a_refusal_on_strong_evidence_gets_a_second_try_that_starts_the_answer(seed_index, embedder):
     assistant, llm = assistant_with(seed_index, embedder, [refusal("ar"), f" {KERRY} [1]."])
     *streamed, answer = assistant.stream(QUESTION)
-    assert answer.retried and len(llm.calls) == 2 and llm.calls[1]["start"] == answer_start("ar")
+    # the draft, its second try, then the second reading (rag.verify.agreement), which answers at once
+    assert answer.retried and [call["start"] for call in llm.calls] == ["", answer_start("ar"), ""]
     assert refusal("ar") not in "".join(streamed)  # the held-back refusal is never shown
     assert "".join(streamed).startswith(answer_start("ar")) and not answer.refused
 
@@ -93,6 +94,30 @@ def test_the_chat_streams_escaped_drafts_then_the_checked_answer_with_sources(se
     assert "لافروف" in final and 'class="source"' in sources and "<mark>" in sources
     assert {"role": "assistant", "content": "قال كيري إن <الاتفاق> قريب [1]."} in llm.calls[0]["messages"]
 
+
+def test_a_shown_answer_is_drafted_again_from_the_whole_passages_and_must_agree(seed_index, embedder):
+    from rag.verify import Policy
+
+    headline = "بوتين وكيري لم يتطرّقا بشكل مباشر"
+    for second, shown in (("ينوي كيري لقاء نظيره الروسي سيرغي لافروف الأربعاء [2].", True),
+                          ("سيلتقي كيري وزير الدفاع الروسي شويغو الأربعاء [1].", False)):
+        assistant, llm = assistant_with(seed_index, embedder, [f"{KERRY} [1].", second])
+        assistant.policies["ar"] = Policy(support_min=0.35, agree_min=0.75)
+        answer = assistant.ask(QUESTION)
+        assert len(llm.calls) == 2 and answer.second_draft == second
+        first_read, second_read = (sources_of(call["messages"]) for call in llm.calls)
+        # the draft reads the closest sentences (the default), the second whole passages under their headlines
+        assert headline not in first_read and headline in second_read and len(first_read) < len(second_read)
+        assert answer.refused != shown and (answer.sentences[0].signals.agrees >= 0.75) == shown
+        if not shown:
+            assert answer.withheld and answer.sentences[0].verdict == "the passages read another way say otherwise"
+            assert answer.closest and not answer.citations
+        else:
+            assert "لافروف" in answer.answer and answer.citations and "second_draft" in answer.timings
+    # a refusal, or a draft the verifier withholds anyway, is not drafted again
+    assistant, llm = assistant_with(seed_index, embedder, ["وقال الرئيس الفرنسي إن باريس ستفتح سفارة في طوكيو [1]."])
+    assistant.policies["ar"] = Policy(agree_min=0.5)
+    assert assistant.ask(QUESTION).refused and len(llm.calls) == 1 and "second_draft" not in assistant.ask(QUESTION).timings
 
 MILITARY = "Did Kerry and Putin discuss direct military cooperation in Syria?"
 

@@ -2,9 +2,12 @@
 restated question, an unfilled slot, the LLM's token probabilities, and the policy over them.
 No models."""
 
+from dataclasses import replace
+
 from rag.evaluate import Question, curve, replay, score
-from rag.verify import (Policy, Signals, added_share, added_words_logprob, loops, negated, policies,
-                        polarity_agrees, restates, signals, slot_filled, subject_share, word_logprobs)
+from rag.verify import (Policy, Signals, Verdict, added_share, added_words_logprob, agreement, cross_check,
+                        loops, negated, policies, polarity_agrees, restates, second_reading, signals,
+                        slot_filled, subject_share, word_logprobs)
 
 NOT_DISCUSSED = "وقال لافروف إن الجانبين لم يناقشا التعاون العسكري المباشر"
 DISCUSSED = "وقال لافروف إن الجانبين ناقشا التعاون العسكري المباشر"
@@ -146,7 +149,38 @@ def test_when_the_llm_reads_only_the_closest_sentences_its_doubt_counts_more_in_
     assert policies(False)["en"].verdict(unsure) == "shown"
     assert policies(True)["en"].verdict(unsure) == "the model was unsure of it"
     assert policies(True)["en"].verdict(sure) == policies(True)["ar"].verdict(unsure) == "shown"
-    assert policies(True)["ar"] == policies(False)["ar"]
+    # reading sentences, a second draft from the whole passages must agree (rag.verify.agreement)
+    assert replace(policies(True)["ar"], agree_min=None) == policies(False)["ar"]
+    assert second_reading(True) and not second_reading(False)
+
+
+def test_agreement_is_the_share_of_what_a_sentence_adds_that_the_other_draft_also_says():
+    question = "Who will Kerry meet on Wednesday?"
+    # the same answer in other words and with its citation: all it adds is said again
+    assert agreement("Kerry will meet Sergey Lavrov on Wednesday [1].", question,
+                     "On Wednesday, Kerry meets Lavrov, Sergey [2].")[0] == 1.0
+    # a name spelt another way, or another name, is not
+    share, missing = agreement("Kerry will meet Sergey Lavrov.", question, "Kerry will meet Sergei Lavrof.")
+    assert share == 0.0 and missing == ["sergey", "lavrov"]
+    assert agreement("Kerry will meet Lavrov.", question, "The articles do not say.")[0] == 0.0
+    # a number is part of what is added; Arabic terms match past a leading letter
+    assert agreement("They met 3 times.", "How many times did they meet?", "They met 4 times.")[0] == 0.0
+    assert agreement("سيلتقي كيري لافروف", "من سيلتقي كيري؟", "كيري ولافروف")[0] == 1.0
+    # a sentence that adds nothing to the question cannot disagree
+    assert agreement("Kerry will meet on Wednesday.", question, "")[0] == 1.0
+
+
+def test_the_cross_check_withholds_only_the_sentences_the_other_draft_does_not_say():
+    policy = Policy(agree_min=0.5)
+    verdicts = [Verdict("Kerry will meet Lavrov [1].", "shown", 1, "", Signals(support=0.7, subject=1.0)),
+                Verdict("He will also visit Tokyo.", "shown", 1, "", Signals(support=0.7, subject=1.0)),
+                Verdict("Nothing else.", "not in the passages")]
+    cross_check(verdicts, "Who will Kerry meet?", "Kerry will meet Lavrov [2].", policy)
+    assert [v.verdict for v in verdicts] == ["shown", "the passages read another way say otherwise",
+                                             "not in the passages"]
+    assert verdicts[0].signals.agrees == 1.0 and verdicts[1].signals.agrees == 0.0
+    # a policy that asks for no agreement is not moved by it
+    assert Policy().verdict(verdicts[1].signals) == "shown"
 
 
 def _result(support: float, sentence: str = "Lavrov will come on Wednesday.") -> dict:

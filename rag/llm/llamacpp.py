@@ -16,7 +16,7 @@ from typing import Iterator
 
 from rag.llm.base import LLMError
 
-PREFIX_STATES = 4  # fixed prompt prefixes kept in memory: one a language, and room to spare
+PREFIX_STATES = 6  # fixed prompt prefixes kept in memory: a language and way of reading, and room to spare
 STATE_FILES = 8  # prefix states kept on disk (the newest; older prompts' states go)
 _STATE_MAGIC = b"rag-news prefix state 1\n"  # then the sha256 of the state, then the state
 
