@@ -74,6 +74,7 @@ def resignal(question, row: dict) -> dict:
             found = signals(s["sentence"], question.question, s["signals"]["support"],
                             row["passages"][s["n"] - 1]["text"], s["quote"], lps,
                             [tuple(r) for r in s.get("rivals", [])])
+            found.agrees = s["signals"].get("agrees")  # the second draft's, as the run recorded it
             s = {**s, "signals": found.to_json()}
         sentences.append(s)
     return {**row, "sentences": sentences}

@@ -26,7 +26,8 @@ from rag.types import Evidence, Passage
 # 81 on the English, 235 -> 87 on the seed set) and the time to the first token. Alone it is a
 # little less precise than whole passages; with its policy (rag.verify.POLICIES_SENTENCES_READ:
 # an answer it would show is drafted again from the whole passages and must agree) it is more
-# precise on every set (BENCHMARKS.md, "Answers on XQuAD sets nobody tuned on").
+# precise on the dev parts and the seed set, for less coverage (BENCHMARKS.md, "Answers on XQuAD
+# sets nobody tuned on", which has the held-aside parts too).
 EVIDENCE_TOKENS = 64
 # A sentence's closeness to the question: its cosine plus this much times the share of the
 # question's terms (rag.lexical) it holds. On the Arabic dev part of XQuAD a gold answer is in

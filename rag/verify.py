@@ -18,7 +18,10 @@ Signals (each measured alone and together on the dev sets: bench/calibrate.py, B
 - slot: the asked slot is filled (a number for "how many", a date, day or year for "when"), and
   a date alone is not the answer to a who/what question;
 - logprob: the LLM's lowest token log-probability over the words it added (names, numbers,
-  anything not in the question), where the engine returns them.
+  anything not in the question), where the engine returns them;
+- agrees: the share of what the sentence adds that a second draft, from the passages read the
+  other way, also says (asked only of a sentence every other check would show: it costs a
+  second LLM call; rag.chat).
 """
 
 from __future__ import annotations
