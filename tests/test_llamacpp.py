@@ -1,6 +1,7 @@
 """The in-process llama.cpp backend with the real model: the prompt prefix kept per language,
 prompts fitted to its context, token log-probabilities."""
 
+from rag.chat import readings
 from rag.prompts import build_messages, fixed_messages
 from rag.types import Passage
 from rag.verify import word_logprobs
@@ -20,7 +21,8 @@ def test_each_language_prefix_is_computed_once_and_restored_exactly(assistant):
     answer(llm, "Who is the Kremlin spokesman?", "en")  # memory: the English prefix and more
     llm._prefix_states.clear()
     assistant.warm_up()
-    assert len(llm._prefix_states) == 2
+    kept = 2 * len(readings(assistant.settings))  # each language, read the draft's way and the second reading's
+    assert kept == 4 and len(llm._prefix_states) == kept
     llm.llm.reset()
     english = answer(llm, "What did Peskov say about isolating Russia?", "en", keep_prefix=False)
     answer(llm, "ماذا قال بيسكوف عن عزل روسيا؟", "ar")
@@ -29,7 +31,7 @@ def test_each_language_prefix_is_computed_once_and_restored_exactly(assistant):
     stats = llm.last_stats
     assert again == english and "Peskov" in again  # as when the whole prompt is computed anew
     prefixes = {len(p) for p in llm._prefix_states}
-    assert len(llm._prefix_states) == 2  # the warm-up's, used again
+    assert len(llm._prefix_states) == kept  # the warm-up's, used again
     assert stats["reused_tokens"] in prefixes and stats["prompt_tokens"] - stats["reused_tokens"] < 200
 
 

@@ -18,7 +18,7 @@ from rag.llm.openai_compat import OpenAICompatible
 # llama_cpp.server's own default repeat_penalty is 1.1; the in-process engine uses none.
 SAME_AS_IN_PROCESS = json.dumps({"repeat_penalty": 1.0})
 # A few seed questions of each kind: answered in Arabic and English, and refused.
-SAMPLE = ["ar-peskov-baghdad", "en-kerry-wednesday", "ar-isolation", "en-follow-kerry", "un-en-worldcup", "un-ar-capital"]
+SAMPLE = ["ar-peskov-baghdad", "en-relations", "ar-isolation", "en-center-purpose", "un-en-worldcup", "un-ar-capital"]
 
 
 @pytest.fixture(scope="module")
@@ -45,6 +45,8 @@ def test_seed_questions_through_the_server_get_the_in_process_verdicts(served, a
         remote = served.ask(q.question, q.history)
         if local.retried or remote.retried:  # a second try is prefilled here, asked for in words there
             continue
+        if any(v.verdict == "the model was unsure of it" for v in local.sentences):
+            continue  # this server was not asked for log-probabilities, so that check cannot run there
         assert remote.answer == local.answer, q.id
         assert score(q, remote.to_json()) == score(q, local.to_json()), q.id
         compared += 1
