@@ -211,11 +211,11 @@ class Assistant:
             retrieval = retrieval.with_passages(checked_passages)
             answer.passages = retrieval.passages
             answer.retried = yield from self._draft(messages, lang, timings, started, retrieval.best_score, pieces)
-            logprobs = (getattr(self.llm, "last_stats", None) or {}).get("logprobs")
             self.draft_stats = dict(getattr(self.llm, "last_stats", None) or {})
         text = "".join(pieces).strip()
         checking = time.perf_counter()
-        drafted = self.check(answer, text or refusal(lang), retrieval, question, history, logprobs)
+        drafted = self.check(answer, text or refusal(lang), retrieval, question, history,
+                             self.draft_stats.get("logprobs"))
         timings["check"] = time.perf_counter() - checking
         policy = self.policies[lang]
         if policy.agree_min is not None and any(v.shown for v in answer.sentences):
