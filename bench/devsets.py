@@ -3,6 +3,7 @@ cannot answer, and a part kept aside.
 
     .venv/bin/python bench/devsets.py build  [--data ../shared/data/xquad]
     .venv/bin/python bench/devsets.py run --lang ar|en --part dev|heldout [--limit N]
+    (--part dev-new-subject: the follow-ups of bench/follow_up_reading.py --write)
 
 `build` (fixed seed 2026): 48 of the 240 Arabic paragraphs are held back, the other 192 are
 ingested by the product's own path into bench/results/devsets/index. 240 questions of the kept
@@ -182,7 +183,7 @@ def evaluate(lang: str, part: str, limit: int | None, tag: str = "") -> None:
 
     def show(result):
         rows.append(result)
-        if part == "dev":
+        if part.startswith("dev"):
             mark = {True: "ok ", False: "BAD"}.get(result.get("correct"), "   ")
             print(f"{mark} {result['id']}: {result['answer'][:120]!r}", flush=True)
         else:
@@ -217,7 +218,8 @@ def main() -> None:
     p = sub.add_parser("run")
     p.add_argument("--lang", choices=("ar", "en", "seed"), required=True,
                    help="seed: tests/data/seed_questions.jsonl on the default index (--part dev)")
-    p.add_argument("--part", choices=("dev", "heldout"), required=True)
+    p.add_argument("--part", choices=("dev", "heldout", "dev-new-subject", "heldout-new-subject"), required=True,
+                   help="PART-new-subject: follow-ups on another subject (bench/follow_up_reading.py --write)")
     p.add_argument("--limit", type=int)
     p.add_argument("--tag", default="", help="a name for this run's result file (result-LANG-PART-TAG.json)")
     args = parser.parse_args()

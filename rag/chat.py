@@ -264,9 +264,16 @@ class Assistant:
         """The passages the LLM reads, with what it reads of each (their sentences closest to
         the question, rag.condense), and those it reads nothing of; the claim check later finds
         those sentences' vectors cached."""
-        passages, asked = retrieval.passages, search_query(question, history)
-        read, unread = condense.select(  # the question's vector is the retriever's (same query)
-            passages, asked, retrieval.query_vector, lambda evidence: self._embed_evidence(passages, evidence),
+        passages, vector = retrieval.passages, retrieval.query_vector  # the retriever's: the same query
+        if history:
+            # A follow-up's sentences are chosen by its own words, and by its vector beside the
+            # search query's (which holds the question before): by the search query alone the
+            # LLM read what the first question asked about, and said it again
+            # (bench/follow_up_reading.py; docs/experiments.md, 2026-12-06).
+            vector = vector + self.embedder.encode_query([question])[0]
+            vector = vector / np.linalg.norm(vector)
+        read, unread = condense.select(
+            passages, question, vector, lambda evidence: self._embed_evidence(passages, evidence),
             self.embedder.count_tokens, self.settings.evidence_tokens)
         return retrieval.with_passages(read), unread
 

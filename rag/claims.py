@@ -155,11 +155,13 @@ def repeats_conversation(sentence: str, question: str, history: list[tuple[str, 
     """True for a sentence that only repeats what the conversation has said and is not about
     what is asked now: after "Who is the Kremlin spokesman?" / "… is Dmitry Peskov", the answer
     "Dmitri Peskov said that the Kremlin spokesman is Dmitry Peskov" to "What did he say about
-    air strikes?" answers nothing, though a passage supports every word of it."""
-    own = set(terms(sentence)) - FRAMING
-    asked = set(terms(question))
+    air strikes?" answers nothing, though a passage supports every word of it; so does "teachers
+    in Wales can register with trade unions", said before, to "what is happening to the average
+    age of teachers in it?", though it shares a word with it. A sentence that adds nothing to the
+    question at all is a restatement (rag.verify), not a repeat."""
+    added = set(terms(sentence)) - FRAMING - set(terms(question))
     said = set(terms(" ".join(text for turn in history for text in turn)))
-    return not own - asked - said and not own & asked
+    return bool(added) and not added - said
 
 
 def check(answer: str, passages: list[Passage], question: str,

@@ -135,6 +135,15 @@ def test_a_follow_up_answer_that_only_repeats_the_conversation_is_dropped():
     assert not claims.repeats_conversation("Peskov said he knows nothing about them.", question, history)
     assert not claims.repeats_conversation("Peskov spoke about the air strikes.", question, history)
     assert not claims.repeats_conversation("Dmitry Peskov.", "Who is the Kremlin spokesman?", [])
+    # A word of the question does not make a sentence said before an answer to it.
+    assert claims.repeats_conversation(
+        "According to the sources, teachers in Wales can register with trade unions.",
+        "What is happening to the average age of teachers in it?",
+        [("What group can teachers in Wales register with?", "trade unions")])
+    assert not claims.repeats_conversation(
+        "The average age of teachers in Wales is falling.",
+        "What is happening to the average age of teachers in it?",
+        [("What group can teachers in Wales register with?", "trade unions")])
     # The check itself: the same supported sentence, first asked anew, then as a follow-up that
     # it does not answer.
     sentence, row = "Peskov said the center is open to everyone [1].", [[0.9, 0.1, 0.1]]

@@ -103,3 +103,14 @@ def test_the_question_is_embedded_once_an_answer_when_sentences_are_read(seed_in
     assistant = Assistant(settings, embedder=embedder, llm=FakeLLM(["وأضاف كيري أنه ينوي لقاء لافروف [1]."]))
     assistant.ask("من سيلتقي كيري يوم الأربعاء؟")
     assert sum("من سيلتقي كيري يوم الأربعاء؟" in texts for texts in calls) == 1  # (the claim check embeds the answer)
+
+
+def test_a_follow_up_on_another_subject_reads_the_sentences_of_its_own(seed_index, embedder):
+    # Chosen by the search query alone (the question before and the follow-up), the sentences
+    # were those about the Baghdad center again, and the model repeated its first answer.
+    llm = FakeLLM(["x"])
+    assistant = Assistant(dataclasses.replace(seed_index, evidence_tokens=40), embedder=embedder, llm=llm)
+    history = [("ماذا قال بيسكوف عن مركز المعلومات في بغداد؟",
+                "قال بيسكوف إن المركز يضم ممثلين عن هيئات الأركان في الدول الأربع [1].")]
+    assistant.ask("وماذا قال عن عزلة روسيا؟", history)
+    assert "عزلة روسيا\" غير واقعي" in sources_of(llm.calls[0]["messages"])
