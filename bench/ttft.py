@@ -82,6 +82,9 @@ def main() -> None:
         "median_claim_check_s": round(statistics.median(r["check"] for r in llm), 3),
         "p90_claim_check_s": round(sorted(r["check"] for r in llm)[int(0.9 * (len(llm) - 1))], 3),
         "second_tries": sum(r["retried"] for r in rows),
+        # the second reading (rag.verify.agreement): only answers the other checks would show
+        "second_drafts": len(seconds := [r["second_draft"] for r in rows if "second_draft" in r]),
+        "median_second_draft_s": round(statistics.median(seconds), 3) if seconds else None,
         "rows": rows,
     }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
