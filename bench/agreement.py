@@ -20,8 +20,8 @@ import argparse
 
 from dataclasses import replace
 
-from rag.evaluate import score, summarize
-from rag.verify import Signals, agreement
+from rag.evaluate import rescore, summarize
+from rag.verify import agreement
 
 from calibrate import in_force, line, load  # noqa: E402  (bench/ is on the path when run as a script)
 
@@ -29,22 +29,13 @@ THRESHOLDS = (None, 0.25, 0.5, 0.75, 1.0)
 MODES = {"whole": "whole", "sentences": ""}
 
 
-def replay(question, row: dict, other: dict | None, policy, agree_min: float | None) -> dict:
-    """The row as the policy would leave it, a shown sentence also withheld when the other
-    reading's draft (a refusal included) says less than `agree_min` of what it adds."""
-    sentences = row.get("sentences") or []
-    if not sentences:
-        return row
+def with_agreement(question, row: dict, other: dict | None) -> dict:
+    """The row with each judged sentence's agreement with the other reading's draft (a refusal
+    included) recorded as its signal `agrees`, for rag.evaluate.rescore to weigh."""
     draft = (other or {}).get("draft") or ""
-    kept = []
-    for s in sentences:
-        if not s.get("signals") or policy.verdict(Signals(**s["signals"])) != "shown":
-            continue
-        if agree_min is not None and agreement(s["sentence"], question.question, draft)[0] < agree_min:
-            continue
-        kept.append(s["sentence"])
-    replayed = {**row, "answer": " ".join(kept), "refused": not kept, "citations": []}
-    return {**replayed, **score(question, replayed)}
+    sentences = [{**s, "signals": {**s["signals"], "agrees": agreement(s["sentence"], question.question, draft)[0]}}
+                 if s.get("signals") else s for s in row.get("sentences") or []]
+    return {**row, "sentences": sentences}
 
 
 def table(name: str, runs: dict[str, tuple]) -> None:
@@ -53,12 +44,13 @@ def table(name: str, runs: dict[str, tuple]) -> None:
             continue
         questions, rows = runs[shown]
         others = {r["id"]: r for r in runs[check][1]}
-        policy = {lang: replace(p, agree_min=None) for lang, p in in_force(rows).items()}
+        rows = [with_agreement(q, r, others.get(r["id"])) for q, r in zip(questions, rows)]
         print(f"\n{name}: {shown} shown, {check} as the check ({len(rows)} questions)\n"
               "| agreement asked | precision | coverage | refusal accuracy | answers shown |\n|---|---|---|---|---|")
         for t in THRESHOLDS:
-            replayed = [replay(q, r, others.get(r["id"]), policy[q.lang], t) for q, r in zip(questions, rows)]
-            print(line("none (the verifier alone)" if t is None else f">= {t}", summarize(questions, replayed)))
+            policy = {lang: replace(p, agree_min=t) for lang, p in in_force(rows).items()}
+            print(line("none (the verifier alone)" if t is None else f">= {t}",
+                       summarize(questions, rescore(questions, rows, policy))))
 
 
 def main() -> None:
