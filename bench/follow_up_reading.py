@@ -9,8 +9,9 @@ query) or by the follow-up's own words? No LLM: retrieval and the choice of sent
 Two kinds of follow-ups, both languages, on the index of bench/devsets.py (built first):
 - `same subject`: the part's FOLLOW_UPS items of bench/devsets.py (the name shared with the
   question before replaced by "it" / "ذلك"), which need the question before;
-- `new subject`: the first two questions of each XQuAD paragraph of the part, the second asked as it is after the first
-  (answered with its gold span): the question before is about another thing of the same article.
+- `new subject`: the first two questions of each XQuAD paragraph of the part, the second asked
+  as it is after the first (answered with its gold span): the question before is about another
+  thing of the same article.
 For each, how the sentences are chosen: the search query's vector and terms (as before), the
 follow-up's own terms, its own vector too, and the sum of both vectors. Counted over the
 questions past the gate: gold span in what the LLM reads (and, as a ceiling, in the retrieved
