@@ -92,12 +92,13 @@ def clean_question(question: str) -> str:
     return question
 
 
-def readings(settings: Settings) -> list[bool]:
-    """How the LLM's sources read, as `headlines` (rag.prompts): the draft's way, then a second
-    draft's when the verifier's policy asks for one (whole passages under their headlines, or
-    only their sentences closest to the question, without)."""
+def fixed_prefixes(settings: Settings) -> list[list[dict]]:
+    """The fixed prompt prefixes these settings' answers use, each language's for the way the
+    draft reads the sources and, when the verifier's policy asks for a second draft, for the
+    other way (whole passages under their headlines, or only their closest sentences, without)."""
     sentences_read = bool(settings.evidence_tokens)
-    return [settings.headlines, *([not settings.headlines] if verify.second_reading(sentences_read) else [])]
+    readings = [settings.headlines, *([not settings.headlines] if verify.second_reading(sentences_read) else [])]
+    return [fixed_messages(lang, headlines) for lang in ("en", "ar") for headlines in readings]
 
 
 def trim_history(history, count_tokens, max_tokens: int = HISTORY_TOKENS,
@@ -156,9 +157,8 @@ class Assistant:
         question waits for them."""
         try:
             with self._llm_lock:
-                for lang in ("en", "ar"):
-                    for headlines in readings(self.settings):
-                        self.llm.prepare(fixed_messages(lang, headlines))
+                for fixed in fixed_prefixes(self.settings):
+                    self.llm.prepare(fixed)
         finally:
             self.ready.set()
 

@@ -63,13 +63,12 @@ def _prepare_prefixes(settings) -> int:
     so that no later start computes it (rag.llm.llamacpp); nothing to do for an LLM server."""
     if settings.llm_url:
         return 0
-    from rag.chat import readings
+    from rag.chat import fixed_prefixes
     from rag.llm import load
-    from rag.prompts import fixed_messages
 
     started = time.perf_counter()
     llm = load(settings)
-    prefixes = [fixed_messages(lang, headlines) for lang in ("en", "ar") for headlines in readings(settings)]
+    prefixes = fixed_prefixes(settings)
     for fixed in prefixes:
         llm.prepare(fixed)
     _err(f"prompt prefixes ready in {settings.model_dir / 'prefix-states'} "

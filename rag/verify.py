@@ -167,13 +167,8 @@ def added_share(sentence: str, question: str, passage: str) -> tuple[float, list
     passage says "متماثل" is made up); 1.0 for another script or a sentence that adds nothing."""
     if language(passage) != language(question):
         return 1.0, []
-    said = _FRAMING | _terms(question) | _SLOT_WORDS
-    added = [t for t in dict.fromkeys(terms(sentence)) if _PAST.get(t, t) not in said and not t.isdigit()
-             and not function_word(t)]
-    if not added:
-        return 1.0, []
-    missing = _terms_missing(added, passage)
-    return 1 - len(missing) / len(added), missing
+    added = [t for t in _added_terms(sentence, _FRAMING | _terms(question) | _SLOT_WORDS) if not t.isdigit()]
+    return _share_held(added, passage)
 
 
 def agreement(sentence: str, question: str, other: str) -> tuple[float, list[str]]:
@@ -182,13 +177,21 @@ def agreement(sentence: str, question: str, other: str) -> tuple[float, list[str
     not. The other draft reads the passages another way (whole, or their closest sentences): a
     right answer comes out of both, while a name misspelt in translation or a sentence of the
     wrong passage seldom comes out the same twice. 1.0 for a sentence that adds nothing."""
-    said = _FRAMING | _terms(question)
-    added = [t for t in dict.fromkeys(terms(CITATION.sub(" ", sentence)))
-             if _PAST.get(t, t) not in said and not function_word(t)]
-    if not added:
+    return _share_held(_added_terms(CITATION.sub(" ", sentence), _FRAMING | _terms(question)),
+                       CITATION.sub(" ", other))
+
+
+def _added_terms(sentence: str, said: set[str]) -> list[str]:
+    """The sentence's terms, once each, less those `said` (a past form as its verb) and function words."""
+    return [t for t in dict.fromkeys(terms(sentence)) if _PAST.get(t, t) not in said and not function_word(t)]
+
+
+def _share_held(wanted: list[str], text: str) -> tuple[float, list[str]]:
+    """The share of the terms `wanted` that the text holds (1.0 for none wanted), and those it does not."""
+    if not wanted:
         return 1.0, []
-    missing = _terms_missing(added, CITATION.sub(" ", other))
-    return 1 - len(missing) / len(added), missing
+    missing = _terms_missing(wanted, text)
+    return 1 - len(missing) / len(wanted), missing
 
 
 def _is_negator(word: str) -> bool:

@@ -1,7 +1,7 @@
 """The in-process llama.cpp backend with the real model: the prompt prefix kept per language,
 prompts fitted to its context, token log-probabilities."""
 
-from rag.chat import readings
+from rag.chat import fixed_prefixes
 from rag.prompts import build_messages, fixed_messages
 from rag.types import Passage
 from rag.verify import word_logprobs
@@ -21,7 +21,7 @@ def test_each_language_prefix_is_computed_once_and_restored_exactly(assistant):
     answer(llm, "Who is the Kremlin spokesman?", "en")  # memory: the English prefix and more
     llm._prefix_states.clear()
     assistant.warm_up()
-    kept = 2 * len(readings(assistant.settings))  # each language, read the draft's way and the second reading's
+    kept = len(fixed_prefixes(assistant.settings))  # each language, read the draft's way and the second reading's
     assert kept == 4 and len(llm._prefix_states) == kept
     llm.llm.reset()
     english = answer(llm, "What did Peskov say about isolating Russia?", "en", keep_prefix=False)
