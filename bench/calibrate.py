@@ -8,8 +8,9 @@ Reads bench/results/devsets/result-{seed,ar,en}-dev.json (each sentence's signal
 whatever the policy in force, and computed again here by today's rag.verify), prints a table a
 set, and draws the curves to bench/results/precision-coverage.svg. `--heldout` scores the
 policies in force (rag.verify.policies, for the reading mode the run was drafted in) and the
-claim check alone (the pipeline before the verifier), nothing else, on the held-aside parts:
-summaries only, to be run once the policy is chosen.
+claim check alone (the pipeline before the verifier), nothing else, on the held-aside parts
+(and the larger `heldout-rest` where it was run): summaries only, to be run once the policy is
+chosen. Precision comes with its 95 % interval (rag.evaluate.wilson).
 """
 
 from __future__ import annotations
@@ -85,7 +86,8 @@ def scored(questions, rows, policy: Policy) -> dict:
 
 
 def line(label: str, s: dict) -> str:
-    return (f"| {label} | {s['precision']} | {s['coverage']} | {s['refusal_accuracy']} | "
+    interval = f" ({s['precision_95'][0]:.2f}–{s['precision_95'][1]:.2f})" if s.get("precision_95") else ""
+    return (f"| {label} | {s['precision']}{interval} | {s['coverage']} | {s['refusal_accuracy']} | "
             f"{s['answers_shown']} |")
 
 
@@ -131,7 +133,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.heldout:
         print("| set | precision | coverage | refusal accuracy | answers shown |\n|---|---|---|---|---|")
-        for name in ("ar-heldout", "en-heldout"):
+        for name in ("ar-heldout", "en-heldout", "ar-heldout-rest", "en-heldout-rest"):
             loaded = load(name, args.tag)
             if loaded:
                 print(line(f"{name}, claim check only (before)", scored(*loaded, CLAIM_CHECK_ONLY)))

@@ -4,6 +4,7 @@ cannot answer, and a part kept aside.
     .venv/bin/python bench/devsets.py build  [--data ../shared/data/xquad]
     .venv/bin/python bench/devsets.py run --lang ar|en --part dev|heldout [--limit N]
     (--part dev-new-subject: the follow-ups of bench/follow_up_reading.py --write)
+    .venv/bin/python bench/devsets.py build-rest   (then run --part heldout-rest)
 
 `build` (fixed seed 2026): 48 of the 240 Arabic paragraphs are held back, the other 192 are
 ingested by the product's own path into bench/results/devsets/index. 240 questions of the kept
@@ -14,7 +15,10 @@ half between the `dev` part (tune on it) and the `heldout` part (never read its 
 prints only its summary). Each part also has 12 follow-ups (FOLLOW_UPS): a question of a
 paragraph asked after another of the same paragraph, the name they share replaced by "it" / "ذلك"
 (bench/devsets.follow_ups). Files: bench/results/devsets/xquad-{ar,en}-{dev,heldout}.jsonl,
-questions in `rag eval`'s format with `gold` and `article`.
+questions in `rag eval`'s format with `gold` and `article`. `build-rest` writes the held-aside
+paragraphs' other questions (438 a language, none of them sampled above) as the part
+`heldout-rest`: read by nobody, for a figure closer than the held-aside part's 171 questions
+give (about 30 answers shown).
 
 `run` asks one part through the whole answer path on that index (as `rag eval` does) and prints
 rag.evaluate's summary: precision, coverage, refusal accuracy, gold-span recall, the
@@ -107,13 +111,9 @@ def follow_ups(questions: list[dict], taken: set[str]) -> list[dict]:
     return items
 
 
-def build(data: Path) -> None:
-    from rag.embedder import Embedder
-    from rag.ingest import ingest
-
-    if not (data / "xquad.ar.json").is_file():
-        sys.exit(f"no XQuAD in {data}: point --data at a copy of it (../shared/data/xquad)")
-    paragraphs, questions = load_xquad(data)
+def split(paragraphs: list[dict], questions: list[dict]) -> dict:
+    """The fixed split (seed SEED): held-back paragraphs, the held-aside part's paragraphs, and the
+    questions sampled (answerable, unanswerable, follow-ups)."""
     rng = random.Random(SEED)
     order = [p["id"] for p in paragraphs]
     rng.shuffle(order)
@@ -128,28 +128,69 @@ def build(data: Path) -> None:
     for part_paragraphs in (heldout_part, set(kept) - heldout_part):
         pool = [q for q in questions if q["article"] in part_paragraphs and q["article"] not in held_back]
         multi_turn += rng.sample(follow_ups(pool, sampled), FOLLOW_UPS)
+    return {"held_back": held_back, "heldout_part": heldout_part, "answerable": answerable,
+            "unanswerable": unanswerable, "multi_turn": multi_turn}
+
+
+def _row(q: dict, lang: str, answerable: bool, held_back: bool) -> dict:
+    return {"id": f"xq-{lang}-{q['id']}" + ("-follow-up" if "history" in q else ""),
+            "question": q[lang], "lang": lang, "answerable": answerable,
+            "article": q["article"] if answerable else None,
+            "gold": [q[f"gold_{lang}"]] if answerable else [],
+            "history": q.get("history", {}).get(lang, []),
+            "held_back_article": q["article"] if held_back else None}
+
+
+def _write(path: Path, rows: list[dict]) -> None:
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    print(f"{path.name}: {sum(r['answerable'] for r in rows)} answerable, "
+          f"{sum(not r['answerable'] for r in rows)} unanswerable")
+
+
+def build(data: Path) -> None:
+    from rag.embedder import Embedder
+    from rag.ingest import ingest
+
+    if not (data / "xquad.ar.json").is_file():
+        sys.exit(f"no XQuAD in {data}: point --data at a copy of it (../shared/data/xquad)")
+    paragraphs, questions = load_xquad(data)
+    parts = split(paragraphs, questions)
+    answerable, unanswerable, multi_turn = parts["answerable"], parts["unanswerable"], parts["multi_turn"]
     WORK.mkdir(parents=True, exist_ok=True)
     for lang in ("ar", "en"):
         for part in ("dev", "heldout"):
-            rows = [{"id": f"xq-{lang}-{q['id']}" + ("-follow-up" if "history" in q else ""),
-                     "question": q[lang], "lang": lang,
-                     "answerable": q in answerable or q in multi_turn,
-                     "article": q["article"] if q in answerable or q in multi_turn else None,
-                     "gold": [q[f"gold_{lang}"]] if q in answerable or q in multi_turn else [],
-                     "history": q.get("history", {}).get(lang, []),
-                     "held_back_article": q["article"] if q in unanswerable else None}
+            _write(WORK / f"xquad-{lang}-{part}.jsonl",
+                   [_row(q, lang, q in answerable or q in multi_turn, q in unanswerable)
                     for q in answerable + unanswerable + multi_turn
-                    if (q["article"] in heldout_part) == (part == "heldout")]
-            path = WORK / f"xquad-{lang}-{part}.jsonl"
-            path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
-            print(f"{path.name}: {sum(r['answerable'] for r in rows)} answerable, "
-                  f"{sum(not r['answerable'] for r in rows)} unanswerable")
+                    if (q["article"] in parts["heldout_part"]) == (part == "heldout")])
+    held_back = parts["held_back"]
     corpus = WORK / "corpus.jsonl"
     corpus.write_text("".join(json.dumps(p, ensure_ascii=False) + "\n" for p in paragraphs if p["id"] not in held_back),
                       encoding="utf-8")
     settings = dataclasses.replace(Settings.load(), index_dir=WORK / "index")
     report = ingest([corpus], settings, Embedder.from_settings(settings))
     print(f"index: {report.total_articles} articles, {report.total_chunks} chunks")
+
+
+def build_rest(data: Path) -> None:
+    """The held-aside part's other questions: every question of its paragraphs that no part
+    samples (answerable where the paragraph is in the corpus, to be refused where it is held
+    back), a larger part nobody has read, for a closer figure than the held-aside part's; same
+    index. Written as xquad-LANG-heldout-rest.jsonl, after checking that the split is the one
+    `build` wrote."""
+    paragraphs, questions = load_xquad(data)
+    parts = split(paragraphs, questions)
+    used = {q["id"] for q in parts["answerable"] + parts["unanswerable"] + parts["multi_turn"]}
+    for lang in ("ar", "en"):
+        written = {q.id for q in load_questions(WORK / f"xquad-{lang}-heldout.jsonl")}
+        again = {f"xq-{lang}-{q['id']}" + ("-follow-up" if "history" in q else "")
+                 for q in parts["answerable"] + parts["unanswerable"] + parts["multi_turn"]
+                 if q["article"] in parts["heldout_part"]}
+        if written != again:
+            sys.exit(f"xquad-{lang}-heldout.jsonl is not the split of this code and data: run build again")
+        _write(WORK / f"xquad-{lang}-heldout-rest.jsonl",
+               [_row(q, lang, q["article"] not in parts["held_back"], q["article"] in parts["held_back"])
+                for q in questions if q["article"] in parts["heldout_part"] and q["id"] not in used])
 
 
 def spread(values) -> dict | None:
@@ -215,16 +256,20 @@ def main() -> None:
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("build")
     p.add_argument("--data", default=str(REPO_ROOT.parent / "shared/data/xquad"))
+    p = sub.add_parser("build-rest", help="the held-aside paragraphs' unsampled questions (part heldout-rest)")
+    p.add_argument("--data", default=str(REPO_ROOT.parent / "shared/data/xquad"))
     p = sub.add_parser("run")
     p.add_argument("--lang", choices=("ar", "en", "seed"), required=True,
                    help="seed: tests/data/seed_questions.jsonl on the default index (--part dev)")
-    p.add_argument("--part", choices=("dev", "heldout", "dev-new-subject", "heldout-new-subject"), required=True,
+    p.add_argument("--part", choices=("dev", "heldout", "dev-new-subject", "heldout-new-subject", "heldout-rest"), required=True,
                    help="PART-new-subject: follow-ups on another subject (bench/follow_up_reading.py --write)")
     p.add_argument("--limit", type=int)
     p.add_argument("--tag", default="", help="a name for this run's result file (result-LANG-PART-TAG.json)")
     args = parser.parse_args()
     if args.command == "build":
         build(Path(args.data))
+    elif args.command == "build-rest":
+        build_rest(Path(args.data))
     else:
         evaluate(args.lang, args.part, args.limit, args.tag)
 

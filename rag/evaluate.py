@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 import statistics
 from dataclasses import dataclass, field, replace
@@ -126,6 +127,18 @@ def _mean(values) -> float | None:
     return round(sum(values) / len(values), 4) if values else None
 
 
+def wilson(right: int, shown: int, z: float = 1.96) -> list[float] | None:
+    """The 95 % (Wilson score) interval of a share `right` / `shown`: precision on a few dozen
+    answers shown is loose (26 of 31 right: 0.67-0.93), and a change of one or two answers is
+    inside it."""
+    if not shown:
+        return None
+    share, spread = right / shown, z * z / shown
+    centre = (share + spread / 2) / (1 + spread)
+    half = z * math.sqrt(share * (1 - share) / shown + spread / (4 * shown)) / (1 + spread)
+    return [round(max(0.0, centre - half), 4), round(min(1.0, centre + half), 4)]
+
+
 def summarize(questions: list[Question], results: list[dict]) -> dict:
     pairs = list(zip(questions, results))
     answerable = [r for q, r in pairs if q.answerable and "correct" in r]
@@ -143,6 +156,7 @@ def summarize(questions: list[Question], results: list[dict]) -> dict:
         # trust: right among the answers shown (an answer to an unanswerable question is wrong),
         # and right answers among the answerable questions
         "precision": _mean(q.answerable and r["correct"] for q, r in shown),
+        "precision_95": wilson(sum(bool(q.answerable and r["correct"]) for q, r in shown), len(shown)),
         "coverage": _mean(r["correct"] for r in answerable),
         "answers_shown": len(shown),
         "withheld": sum(bool(r.get("withheld")) for r in results),  # drafted, but nothing verified

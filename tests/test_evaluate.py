@@ -1,7 +1,7 @@
 """`rag eval`'s scoring without models: gold spans after Arabic normalization, and the trust
 metrics (precision among answers shown, coverage of the answerable)."""
 
-from rag.evaluate import Question, span_scores, summarize, score
+from rag.evaluate import Question, span_scores, summarize, score, wilson
 
 
 def result(answer: str, refused: bool = False) -> dict:
@@ -33,5 +33,14 @@ def test_precision_counts_answers_shown_and_coverage_the_answerable():
     assert [r["correct"] for r in results] == [True, False, False, False]
     assert summary["answers_shown"] == 3
     assert summary["precision"] == round(1 / 3, 4)  # one right of three shown
+    assert summary["precision_95"] == wilson(1, 3) and summary["precision_95"][0] < 1 / 3 < summary["precision_95"][1]
     assert summary["coverage"] == round(1 / 3, 4)  # one right of three answerable
     assert summary["refusal_accuracy"] == 0.0
+
+
+def test_precision_comes_with_its_interval_which_narrows_with_more_answers():
+    assert wilson(26, 31) == [0.6737, 0.9291]  # the roots of (26/31 - p)² = 1.96² p(1 - p) / 31
+    assert wilson(0, 0) is None
+    assert wilson(0, 5)[0] == 0.0 and wilson(5, 5)[1] == 1.0
+    few, many = wilson(8, 10), wilson(80, 100)
+    assert few[0] < many[0] < 0.8 < many[1] < few[1]
