@@ -183,8 +183,7 @@ def build_rest(data: Path) -> None:
     used = {q["id"] for q in parts["answerable"] + parts["unanswerable"] + parts["multi_turn"]}
     for lang in ("ar", "en"):
         written = {q.id for q in load_questions(WORK / f"xquad-{lang}-heldout.jsonl")}
-        again = {f"xq-{lang}-{q['id']}" + ("-follow-up" if "history" in q else "")
-                 for q in parts["answerable"] + parts["unanswerable"] + parts["multi_turn"]
+        again = {_row(q, lang, False, False)["id"] for q in parts["answerable"] + parts["unanswerable"] + parts["multi_turn"]
                  if q["article"] in parts["heldout_part"]}
         if written != again:
             sys.exit(f"xquad-{lang}-heldout.jsonl is not the split of this code and data: run build again")

@@ -128,9 +128,9 @@ def _mean(values) -> float | None:
 
 
 def wilson(right: int, shown: int, z: float = 1.96) -> list[float] | None:
-    """The 95 % (Wilson score) interval of a share `right` / `shown`: precision on a few dozen
-    answers shown is loose (26 of 31 right: 0.67-0.93), and a change of one or two answers is
-    inside it."""
+    """The 95 % (z = 1.96) Wilson score interval of a share `right` / `shown`: precision on a
+    few dozen answers shown is loose (26 of 31 right: 0.67-0.93), and a change of one or two
+    answers is inside it."""
     if not shown:
         return None
     share, spread = right / shown, z * z / shown
