@@ -141,7 +141,8 @@ def _row(q: dict, lang: str, answerable: bool, held_back: bool) -> dict:
             "held_back_article": q["article"] if held_back else None}
 
 
-def _write(path: Path, rows: list[dict]) -> None:
+def write_questions(path: Path, rows: list[dict]) -> None:
+    """Questions in `rag eval`'s format (rows of _row), one JSON line each, and how many of each kind."""
     path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
     print(f"{path.name}: {sum(r['answerable'] for r in rows)} answerable, "
           f"{sum(not r['answerable'] for r in rows)} unanswerable")
@@ -159,10 +160,10 @@ def build(data: Path) -> None:
     WORK.mkdir(parents=True, exist_ok=True)
     for lang in ("ar", "en"):
         for part in ("dev", "heldout"):
-            _write(WORK / f"xquad-{lang}-{part}.jsonl",
-                   [_row(q, lang, q in answerable or q in multi_turn, q in unanswerable)
-                    for q in answerable + unanswerable + multi_turn
-                    if (q["article"] in parts["heldout_part"]) == (part == "heldout")])
+            write_questions(WORK / f"xquad-{lang}-{part}.jsonl",
+                            [_row(q, lang, q in answerable or q in multi_turn, q in unanswerable)
+                             for q in answerable + unanswerable + multi_turn
+                             if (q["article"] in parts["heldout_part"]) == (part == "heldout")])
     held_back = parts["held_back"]
     corpus = WORK / "corpus.jsonl"
     corpus.write_text("".join(json.dumps(p, ensure_ascii=False) + "\n" for p in paragraphs if p["id"] not in held_back),
@@ -180,16 +181,16 @@ def build_rest(data: Path) -> None:
     `build` wrote."""
     paragraphs, questions = load_xquad(data)
     parts = split(paragraphs, questions)
-    used = {q["id"] for q in parts["answerable"] + parts["unanswerable"] + parts["multi_turn"]}
+    sampled = parts["answerable"] + parts["unanswerable"] + parts["multi_turn"]
+    used = {q["id"] for q in sampled}
     for lang in ("ar", "en"):
         written = {q.id for q in load_questions(WORK / f"xquad-{lang}-heldout.jsonl")}
-        again = {_row(q, lang, False, False)["id"] for q in parts["answerable"] + parts["unanswerable"] + parts["multi_turn"]
-                 if q["article"] in parts["heldout_part"]}
+        again = {_row(q, lang, False, False)["id"] for q in sampled if q["article"] in parts["heldout_part"]}
         if written != again:
             sys.exit(f"xquad-{lang}-heldout.jsonl is not the split of this code and data: run build again")
-        _write(WORK / f"xquad-{lang}-heldout-rest.jsonl",
-               [_row(q, lang, q["article"] not in parts["held_back"], q["article"] in parts["held_back"])
-                for q in questions if q["article"] in parts["heldout_part"] and q["id"] not in used])
+        write_questions(WORK / f"xquad-{lang}-heldout-rest.jsonl",
+                        [_row(q, lang, q["article"] not in parts["held_back"], q["article"] in parts["held_back"])
+                         for q in questions if q["article"] in parts["heldout_part"] and q["id"] not in used])
 
 
 def spread(values) -> dict | None:

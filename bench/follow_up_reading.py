@@ -38,6 +38,7 @@ from rag.chat import Assistant  # noqa: E402
 from rag.config import REPO_ROOT, Settings  # noqa: E402
 from rag.retriever import search_query  # noqa: E402
 
+from devsets import write_questions  # noqa: E402
 from xquad import load_xquad  # noqa: E402
 
 WORK = REPO_ROOT / "bench/results/devsets"
@@ -72,9 +73,7 @@ def write(part: str, found: list[dict]) -> None:
         rows = [{"id": f"xq-{lang}-{i['id']}-new-subject", "question": i["question"], "lang": lang, "answerable": True,
                  "article": i["article"], "gold": [i["gold_asked"]], "history": i["history"], "held_back_article": None}
                 for i in found if i["kind"] == "new subject" and i["lang"] == lang]
-        path = WORK / f"xquad-{lang}-{part}-new-subject.jsonl"
-        path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
-        print(f"{path.name}: {len(rows)} follow-ups")
+        write_questions(WORK / f"xquad-{lang}-{part}-new-subject.jsonl", rows)
 
 
 def main() -> None:

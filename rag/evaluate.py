@@ -148,6 +148,7 @@ def summarize(questions: list[Question], results: list[dict]) -> dict:
     sentences = sum(r.get("supported", 0) + r.get("unsupported", 0) for r in results)
     first_tokens = [r["timings"]["first_token"] for r in results if r.get("timings", {}).get("first_token")]
     shown = [(q, r) for q, r in pairs if "correct" in r and not r.get("refused")]
+    right_shown = [bool(q.answerable and r["correct"]) for q, r in shown]
     summary = {
         "summary": True,
         "questions": len(questions),
@@ -155,8 +156,8 @@ def summarize(questions: list[Question], results: list[dict]) -> dict:
         "refusal_accuracy": _mean(r["correct"] for r in unanswerable),
         # trust: right among the answers shown (an answer to an unanswerable question is wrong),
         # and right answers among the answerable questions
-        "precision": _mean(q.answerable and r["correct"] for q, r in shown),
-        "precision_95": wilson(sum(bool(q.answerable and r["correct"]) for q, r in shown), len(shown)),
+        "precision": _mean(right_shown),
+        "precision_95": wilson(sum(right_shown), len(shown)),
         "coverage": _mean(r["correct"] for r in answerable),
         "answers_shown": len(shown),
         "withheld": sum(bool(r.get("withheld")) for r in results),  # drafted, but nothing verified
