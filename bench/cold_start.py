@@ -4,7 +4,7 @@ fixed prompt prefix computed in the process or restored from the state `rag setu
 model cache (rag/llm/llamacpp.py).
 
     .venv/bin/python bench/cold_start.py [--runs 3] [--out bench/results/cold_start.json]
-    .venv/bin/python bench/cold_start.py --ui [--runs 3]
+    .venv/bin/python bench/cold_start.py --ui [--runs 3] [--engines torch auto]
 
 --ui: the chat UI instead (`python app.py`), a question sent through its API (gradio_client) as
 soon as the port answers, timed from the process's start to the first text of the answer (the
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -85,6 +86,9 @@ def main() -> int:
     parser.add_argument("--out", default="bench/results/cold_start.json")
     parser.add_argument("--ui", action="store_true", help="the chat UI's cold start instead of rag ask's")
     parser.add_argument("--port", type=int, default=7873)
+    parser.add_argument("--engines", nargs="+", choices=["auto", "torch"],
+                        help="with --ui: the cold start with each embedder runtime (RAG_EMBEDDER_ENGINE), "
+                        "alternating run by run; rag ask --server is not run")
     args = parser.parse_args()
     if args.ui:
         return ui(args)
@@ -130,11 +134,24 @@ def via_server(question: str, port: int, runs: int) -> list[tuple[float, float]]
         return times
 
 
+def cold_starts(question: str, args) -> list[tuple[str, list[tuple[float, float]]]]:
+    """The UI's cold starts, for each embedder runtime of --engines in turn, run by run."""
+    if not args.engines:
+        return [("ui cold start", [ui_first_piece(question, args.port) for _ in range(args.runs)])]
+    times = {engine: [] for engine in args.engines}
+    for _ in range(args.runs):
+        for engine in args.engines:
+            os.environ["RAG_EMBEDDER_ENGINE"] = engine
+            times[engine].append(ui_first_piece(question, args.port))
+    os.environ.pop("RAG_EMBEDDER_ENGINE")
+    return [(f"ui cold start, embedder {engine}", runs) for engine, runs in times.items()]
+
+
 def ui(args) -> int:
     rows = []
     for lang, question in QUESTIONS.items():
-        for way, times in (("ui cold start", [ui_first_piece(question, args.port) for _ in range(args.runs)]),
-                           ("rag ask --server, the UI running", via_server(question, args.port, args.runs))):
+        server = [] if args.engines else [("rag ask --server, the UI running", via_server(question, args.port, args.runs))]
+        for way, times in cold_starts(question, args) + server:
             row = {"way": way, "lang": lang, "runs": args.runs,
                    "first_piece_s": round(statistics.median(t[0] for t in times), 2),
                    "total_s": round(statistics.median(t[1] for t in times), 2),

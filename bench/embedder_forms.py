@@ -6,7 +6,9 @@ the product's hybrid ranking and of dense alone, Arabic and English questions).
                                              [--dims 768 256] [--out bench/results/embedder-forms.json]
 
 Forms: bf16 and fp32 (torch), int8 (torch dynamic quantization of every Linear layer to int8
-weights, activations quantized on the fly; fp32 elsewhere). A form may replace the default only
+weights, activations quantized on the fly; fp32 elsewhere), onnx (the ONNX form `rag setup`
+exports, fp32, for chunks and queries), onnx+bf16 (the ONNX form's queries against torch's bf16
+chunks: the default where the CPU has native bf16). A form may replace the default only
 if R@1 falls by at most 0.005 in both languages. `--dims` also scores the Matryoshka truncation
 of the default form's vectors (first d dimensions, renormalized). Needs ../shared/data/xquad (the
 XQuAD files: see its SOURCE.md); measure with nothing else running.
@@ -31,7 +33,8 @@ from xquad import load_xquad, retrieval  # noqa: E402
 from rag.chunking import chunk_article  # noqa: E402
 from rag.config import REPO_ROOT, Settings  # noqa: E402
 from rag.corpus import Article  # noqa: E402
-from rag.embedder import Embedder  # noqa: E402
+from rag.embedder import Embedder, fingerprint  # noqa: E402
+from rag.embedder_onnx import export_folder, is_exported  # noqa: E402
 from rag.retriever import Fusion  # noqa: E402
 from rag.store import Store  # noqa: E402
 
@@ -39,11 +42,18 @@ from rag.store import Store  # noqa: E402
 def embedder_in(form: str, settings: Settings) -> Embedder:
     if form in ("bf16", "fp32"):
         return Embedder(settings.embedder, threads=settings.threads, dtype=form)
+    if form in ("onnx", "onnx+bf16"):
+        folder = export_folder(settings.model_dir, settings.embedder, fingerprint(settings.embedder))
+        if not is_exported(folder):
+            raise SystemExit(f"no ONNX form in {folder}: run `rag setup`")
+        return Embedder(settings.embedder, threads=settings.threads,
+                        dtype="fp32" if form == "onnx" else "bf16", onnx=folder)
     if form == "int8":
         import torch
 
         embedder = Embedder(settings.embedder, threads=settings.threads, dtype="fp32")
-        embedder.model = torch.ao.quantization.quantize_dynamic(embedder.model, {torch.nn.Linear}, dtype=torch.qint8)
+        encoder = embedder._torch_encoder()
+        encoder.model = torch.ao.quantization.quantize_dynamic(encoder.model, {torch.nn.Linear}, dtype=torch.qint8)
         return embedder
     raise SystemExit(f"unknown form {form}")
 
@@ -80,7 +90,7 @@ def main() -> None:
         chunks = [c for a in articles for c in chunk_article(a, embedder.count_tokens, settings.chunk_tokens,
                                                               settings.chunk_overlap_sentences)]
         started = time.perf_counter()
-        vectors = embedder.encode_documents([c.text for c in chunks])
+        vectors = embedder.encode_documents([c.text for c in chunks], ingest=True)
         seconds = time.perf_counter() - started
         started = time.perf_counter()
         queries = {lang: embedder.encode_query([q[lang] for q in questions]) for lang in ("ar", "en")}

@@ -41,13 +41,13 @@ def embed(mode: str, texts: list[str], queue) -> None:
     settings = Settings.load()
     dtype = {"product": "auto", "baseline": "fp32", "fp32": "fp32", "bf16": "bf16"}[mode]
     embedder = Embedder(settings.embedder, threads=settings.threads, dtype=dtype)
-    embedder.encode_documents(texts[:4])  # warm-up
+    embedder.encode_documents(texts[:4], ingest=True)  # warm-up
     started = time.perf_counter()
     if mode == "baseline":
         for text in texts:
-            embedder.encode_documents([text], batch_size=1)
+            embedder.encode_documents([text], batch_size=1, ingest=True)
     else:
-        vectors = embedder.encode_documents(texts)
+        vectors = embedder.encode_documents(texts, ingest=True)
         if mode == "product":
             np.save(VECTORS, vectors)
     queue.put({"seconds": time.perf_counter() - started, "dtype": embedder.dtype,

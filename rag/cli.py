@@ -30,7 +30,31 @@ def cmd_setup(args) -> int:
     except ModelFetchError as exc:
         _err(f"error: {exc}")
         return 1
+    _prepare_onnx_embedder(settings)
     return _setup_index(args, settings) or _prepare_prefixes(settings)
+
+
+def _prepare_onnx_embedder(settings) -> None:
+    """Export the embedder to its ONNX form once (rag.embedder_onnx), so that no start loads torch
+    to embed a question. A model the exporter cannot take stays on torch, with a warning."""
+    if settings.embedder_engine != "auto":
+        return
+    from rag.embedder import fingerprint
+    from rag.embedder_onnx import export, export_folder, is_exported
+
+    mark = fingerprint(settings.embedder)
+    folder = export_folder(settings.model_dir, settings.embedder, mark)
+    if is_exported(folder):
+        return
+    _err(f"exporting the embedder to ONNX in {folder} (about 2 minutes, once)")
+    started = time.perf_counter()
+    try:
+        export(settings.embedder, folder, mark)
+    except Exception as exc:  # noqa: BLE001 - any failure of the exporter leaves torch in use
+        _err(f"warning: the embedder stays on torch (each start loads it in about 10 s): "
+             f"its ONNX export failed: {type(exc).__name__}: {exc}")
+        return
+    _err(f"embedder's ONNX form ready ({time.perf_counter() - started:.0f} s)")
 
 
 def _setup_index(args, settings) -> int:

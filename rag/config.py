@@ -17,6 +17,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 BM25_WEIGHT = 0.2
 CONTEXT_WEIGHT = 0.0
 INDEX_ENGINES = ("faiss", "qdrant")  # RAG_INDEX: rag.vector_index.open_engine opens each
+EMBEDDER_ENGINES = ("auto", "torch")  # RAG_EMBEDDER_ENGINE (rag.embedder.Embedder)
 
 
 def _default_model_dir() -> Path:
@@ -46,6 +47,8 @@ class Settings:
     llm_options: str = setting("", "RAG_LLM_OPTIONS", "engine-specific request fields for that server, "
                                "a JSON object")
     embedder_dtype: str = setting("auto", "RAG_EMBEDDER_DTYPE", "embedder precision: auto, bf16 or fp32")
+    embedder_engine: str = setting("auto", "RAG_EMBEDDER_ENGINE", "embedder runtime: auto (its ONNX form where "
+                                   "`rag setup` made one, torch for documents where the CPU has bf16) or torch")
     index_dir: Path = setting(REPO_ROOT / "index", "RAG_INDEX_DIR", "index folder (manifest, chunks; "
                               "with FAISS the vectors too)", "--index")
     index_engine: str = setting("faiss", "RAG_INDEX", "vector engine: faiss (in this process) or qdrant",
@@ -125,6 +128,8 @@ def _convert(name: str, value):
     if name == "index_engine" and value not in INDEX_ENGINES:
         raise SettingsError(f"RAG_INDEX (the vector engine) is {' or '.join(INDEX_ENGINES)}, not {value!r}"
                             + ("; the index folder is RAG_INDEX_DIR" if "/" in value else ""))
+    if name == "embedder_engine" and value not in EMBEDDER_ENGINES:
+        raise SettingsError(f"RAG_EMBEDDER_ENGINE is {' or '.join(EMBEDDER_ENGINES)}, not {value!r}")
     try:
         if kind == "int":
             return int(value)

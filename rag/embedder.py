@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from pathlib import Path
 
 import numpy as np
+
+from rag.embedder_onnx import OnnxEncoder, export_folder, is_exported
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -58,54 +61,107 @@ def use_bf16(dtype: str) -> bool:
     return bf16_is_fast() if dtype == "auto" else dtype == "bf16"
 
 
-class Embedder:
-    def __init__(self, path: Path, threads: int | None = None, dtype: str = "auto"):
+class TorchEncoder:
+    """Texts (prompts included) to vectors with sentence-transformers on torch."""
+
+    def __init__(self, path: Path, threads: int | None, bf16: bool):
         import torch
         import transformers
         from sentence_transformers import SentenceTransformer
 
         transformers.utils.logging.disable_progress_bar()
+        if threads:
+            torch.set_num_threads(threads)
+        self.model = SentenceTransformer(str(path), device="cpu", local_files_only=True,
+                                         model_kwargs={"dtype": torch.bfloat16 if bf16 else torch.float32})
+        self.dim = self.model.get_embedding_dimension()
 
+    def count_tokens(self, text: str) -> int:
+        return len(self.model.tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    def encode(self, texts: list[str], batch_size: int = 16) -> np.ndarray:
+        return np.asarray(self.model.encode(texts, prompt="", batch_size=batch_size), dtype=np.float32)
+
+
+def query_prompt(path: Path) -> str:
+    """The model's own query prompt (config_sentence_transformers.json), as sentence-transformers'
+    encode_query adds it: EmbeddingGemma's "task: search result | query: "."""
+    config = path / "config_sentence_transformers.json"
+    if not config.is_file():
+        return ""
+    return (json.loads(config.read_text(encoding="utf-8")).get("prompts") or {}).get("query", "")
+
+
+class Embedder:
+    """Queries and documents to unit vectors. Two runtimes of one model: its ONNX form
+    (rag.embedder_onnx, made by `rag setup`) where there is one, since it loads in 2-3 s against
+    torch's 8-10 s; torch for an ingest's chunks where the CPU has native bf16 (three times ONNX's
+    fp32 speed there), loaded the first time an ingest embeds. Chunks in bf16 and questions in
+    fp32 rank as both in bf16 (XQuAD R@1, BENCHMARKS.md "Embedder forms")."""
+
+    def __init__(self, path: Path, threads: int | None = None, dtype: str = "auto", onnx: Path | None = None):
         path = Path(path)
         if not (path / "modules.json").is_file() and not (path / "config.json").is_file():
             raise EmbedderError(
                 f"no sentence-transformers model at {path}; run the setup command "
                 f"(./setup.sh) or point RAG_EMBEDDER at a model folder")
-        if threads:
-            torch.set_num_threads(threads)
+        self.path, self.threads = path, threads
         self.dtype = "bf16" if use_bf16(dtype) else "fp32"
-        self.path = path
-        torch_dtype = torch.bfloat16 if self.dtype == "bf16" else torch.float32
-        self.model = SentenceTransformer(
-            str(path), device="cpu", local_files_only=True, model_kwargs={"dtype": torch_dtype})
-        self.dim = self.model.get_embedding_dimension()
+        self.query_prompt = query_prompt(path)
+        self._onnx = self._torch = None
+        if onnx is not None and is_exported(onnx):
+            self._onnx = OnnxEncoder(onnx, path, threads)
+        if self._onnx is None:
+            self._torch_encoder()
+        self.dim = (self._onnx or self._torch).dim
         self.id = embedder_id(path, self.dim)
 
     @classmethod
     def from_settings(cls, settings) -> "Embedder":
-        """The embedder a Settings names, with its threads and precision."""
-        return cls(settings.embedder, threads=settings.threads, dtype=settings.embedder_dtype)
+        """The embedder a Settings names, with its threads, precision and runtime."""
+        onnx = None
+        if settings.embedder_engine == "auto":
+            onnx = export_folder(settings.model_dir, settings.embedder, fingerprint(settings.embedder))
+        return cls(settings.embedder, threads=settings.threads, dtype=settings.embedder_dtype, onnx=onnx)
+
+    @property
+    def engine(self) -> str:
+        """The runtime queries are embedded with."""
+        return "onnx" if self._onnx else "torch"
+
+    def _torch_encoder(self) -> TorchEncoder:
+        if self._torch is None:
+            self._torch = TorchEncoder(self.path, self.threads, bf16=self.dtype == "bf16")
+        return self._torch
+
+    def _documents_encoder(self, ingest: bool):
+        # ONNX runs fp32: as fast as torch's fp32, a third of its native bf16. An answer's few
+        # sentences go through ONNX, so that answering never loads torch.
+        if self._onnx and (not ingest or self.dtype == "fp32"):
+            return self._onnx
+        return self._torch_encoder()
 
     def count_tokens(self, text: str) -> int:
-        return len(self.model.tokenizer(text, add_special_tokens=False)["input_ids"])
+        return (self._onnx or self._torch).count_tokens(text)
 
     def encode_query(self, texts: list[str]) -> np.ndarray:
-        return self._as_array(self.model.encode_query(texts, batch_size=16))
+        return self._as_array((self._onnx or self._torch).encode([self.query_prompt + t for t in texts]))
 
     def encode_documents(self, texts: list[str], titles: list[str] | None = None, batch_size: int = 8,
-                         progress=None) -> np.ndarray:
+                         progress=None, ingest: bool = False) -> np.ndarray:
         """Embed texts as documents, each with its title in the prompt (default: none, as chunks
-        are embedded); `progress(n)` is called after each batch."""
+        are embedded); `progress(n)` is called after each batch. `ingest`: many texts, embedded by
+        the faster runtime for throughput."""
+        encoder = self._documents_encoder(ingest)
         titles = titles or [CHUNK_TITLE] * len(texts)
         # Sorting by length keeps padding in each batch small; the order is restored after.
         order = np.argsort([len(t) for t in texts])
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for start in range(0, len(texts), batch_size):
             rows = order[start:start + batch_size]
-            # The prompt is written into each text (it may hold a title), so the model's own
-            # document prompt is switched off with prompt="".
+            # The prompt is written into each text, as it may hold a title.
             batch = [DOCUMENT_FORMAT.format(title=titles[i]) + texts[i] for i in rows]
-            out[rows] = self._as_array(self.model.encode_document(batch, prompt="", batch_size=batch_size))
+            out[rows] = self._as_array(encoder.encode(batch, batch_size=batch_size))
             if progress:
                 progress(len(rows))
         return out

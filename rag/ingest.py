@@ -244,7 +244,7 @@ def _ingest(paths, settings, embedder, rebuild, progress, remove_missing, max_ch
     todo_batches = batches(todo, chunks_by_article, batch_chunks)
     for i, batch in enumerate(todo_batches):
         chunks = [c for a in batch for c in chunks_by_article[a.id]]
-        vectors = embedder.encode_documents([c.text for c in chunks], progress=advance)
+        vectors = embedder.encode_documents([c.text for c in chunks], progress=advance, ingest=True)
         store.remove_articles({a.id for a in batch} & set(report.changed))
         store.add(chunks, vectors, {a.id: manifest_entry(a, len(chunks_by_article[a.id])) for a in batch})
         if i < len(todo_batches) - 1:

@@ -28,7 +28,7 @@ class FakeEmbedder:
     def encode_query(self, texts):
         return np.array([self._vector(t) for t in texts])
 
-    def encode_documents(self, texts, titles=None, batch_size=8, progress=None):
+    def encode_documents(self, texts, titles=None, batch_size=8, progress=None, ingest=False):
         out = []
         for start in range(0, len(texts), batch_size):
             batch = texts[start:start + batch_size]

@@ -18,8 +18,8 @@ class LoggingEmbedder(FakeEmbedder):
         super().__init__(seconds_per_batch)
         self.log = open(log, "a", encoding="utf-8")
 
-    def encode_documents(self, texts, titles=None, batch_size=8, progress=None):
-        vectors = super().encode_documents(texts, titles, batch_size, progress)
+    def encode_documents(self, texts, titles=None, batch_size=8, progress=None, ingest=False):
+        vectors = super().encode_documents(texts, titles, batch_size, progress, ingest)
         for text in texts:
             self.log.write(text.replace("\n", " ") + "\n")
         self.log.flush()

@@ -95,8 +95,8 @@ def test_chunks_are_embedded_without_their_headline(corpus, local, embedder):
     ingest([corpus], local, embedder)
     store = Store.load(local.index_dir)
     chunk = store.chunks[0]
-    plain = embedder.encode_documents([chunk.text])[0]
-    headlined = embedder.encode_documents([chunk.text], [chunk.title])[0]
+    plain = embedder.encode_documents([chunk.text], ingest=True)[0]  # the runtime the chunks had
+    headlined = embedder.encode_documents([chunk.text], [chunk.title], ingest=True)[0]
     assert float(store.engine.vectors[0] @ plain) > 0.999
     assert float(store.engine.vectors[0] @ headlined) < 0.99
     assert store.manifest["embedder"]["document_format"] == "title: none | text: "
