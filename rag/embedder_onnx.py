@@ -1,7 +1,7 @@
 """The embedder's ONNX form: the same sentence-transformers model exported once by `rag setup`
 (torch's exporter, fp32, its weights in a file beside the graph) and run by ONNX Runtime with the
 tokenizer's own Rust library. A process that embeds with it imports no torch, transformers or
-sentence-transformers: the embedder is ready in about 2 s instead of 9-10 s, which was most of
+sentence-transformers: the embedder is ready in 2-3 s instead of 8-10 s, which was most of
 the UI's cold start (BENCHMARKS.md, "Cold start"). Its vectors are the torch model's in fp32
 (cosine 1.0000)."""
 
@@ -39,7 +39,7 @@ def export_folder(model_dir: Path, embedder: Path, fingerprint: str) -> Path:
 
 
 def is_exported(folder: Path) -> bool:
-    return (folder / SOURCE).is_file() and (folder / GRAPH).is_file()
+    return all((folder / name).is_file() for name in (GRAPH, WEIGHTS, SOURCE))
 
 
 def export(embedder: Path, target: Path, fingerprint: str) -> dict:

@@ -30,6 +30,7 @@ def test_an_export_is_found_by_the_fingerprint_of_the_model_it_came_from(tmp_pat
 
 def test_an_unfinished_export_is_not_used(tmp_path):
     (tmp_path / "model.onnx").write_bytes(b"graph")
+    (tmp_path / "model.onnx.data").write_bytes(b"weights")
     assert not is_exported(tmp_path)  # the exporter writes source.json last
     (tmp_path / SOURCE).write_text(json.dumps({"dim": 768, "max_tokens": 2048}))
     assert is_exported(tmp_path)
@@ -70,7 +71,7 @@ def test_the_onnx_form_gives_the_models_vectors(both):
 
 def test_the_onnx_form_counts_tokens_and_cuts_long_texts_as_the_model_does(both):
     onnx, torch = both
-    article = (REPO_ROOT / "seeds").glob("*.txt").__next__().read_text(encoding="utf-8")
+    article = sorted((REPO_ROOT / "seeds").glob("*.txt"))[0].read_text(encoding="utf-8")
     for text in [article, *article.splitlines(), *TEXTS, ""]:
         assert onnx.count_tokens(text) == torch.count_tokens(text)
     long = " ".join([article] * 12)  # past the model's 2,048 tokens: both keep the first 2,048
