@@ -33,8 +33,8 @@ from xquad import load_xquad, retrieval  # noqa: E402
 from rag.chunking import chunk_article  # noqa: E402
 from rag.config import REPO_ROOT, Settings  # noqa: E402
 from rag.corpus import Article  # noqa: E402
-from rag.embedder import Embedder, fingerprint  # noqa: E402
-from rag.embedder_onnx import export_folder, is_exported  # noqa: E402
+from rag.embedder import Embedder, onnx_folder  # noqa: E402
+from rag.embedder_onnx import is_exported  # noqa: E402
 from rag.retriever import Fusion  # noqa: E402
 from rag.store import Store  # noqa: E402
 
@@ -43,7 +43,7 @@ def embedder_in(form: str, settings: Settings) -> Embedder:
     if form in ("bf16", "fp32"):
         return Embedder(settings.embedder, threads=settings.threads, dtype=form)
     if form in ("onnx", "onnx+bf16"):
-        folder = export_folder(settings.model_dir, settings.embedder, fingerprint(settings.embedder))
+        folder = onnx_folder(settings)
         if not is_exported(folder):
             raise SystemExit(f"no ONNX form in {folder}: run `rag setup`")
         return Embedder(settings.embedder, threads=settings.threads,

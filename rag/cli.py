@@ -39,17 +39,16 @@ def _prepare_onnx_embedder(settings) -> None:
     to embed a question. A model the exporter cannot take stays on torch, with a warning."""
     if settings.embedder_engine != "auto":
         return
-    from rag.embedder import fingerprint
-    from rag.embedder_onnx import export, export_folder, is_exported
+    from rag.embedder import onnx_folder
+    from rag.embedder_onnx import export, is_exported
 
-    mark = fingerprint(settings.embedder)
-    folder = export_folder(settings.model_dir, settings.embedder, mark)
+    folder = onnx_folder(settings)
     if is_exported(folder):
         return
     _err(f"exporting the embedder to ONNX in {folder} (about 2 minutes, once)")
     started = time.perf_counter()
     try:
-        export(settings.embedder, folder, mark)
+        export(settings.embedder, folder)
     except Exception as exc:  # noqa: BLE001 - any failure of the exporter leaves torch in use
         _err(f"warning: the embedder stays on torch (each start loads it in about 10 s): "
              f"its ONNX export failed: {type(exc).__name__}: {exc}")

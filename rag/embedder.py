@@ -45,6 +45,11 @@ def embedder_id(path: Path, dim: int | None) -> dict:
             "document_format": DOCUMENT_FORMAT.format(title=CHUNK_TITLE)}
 
 
+def onnx_folder(settings) -> Path:
+    """Where `rag setup` puts the ONNX form of the embedder a Settings names (rag.embedder_onnx)."""
+    return export_folder(settings.model_dir, settings.embedder, fingerprint(settings.embedder))
+
+
 def bf16_is_fast() -> bool:
     """Whether the CPU computes in bf16 natively. Without avx512_bf16 or AMX, torch emulates it
     and bf16 is slower than fp32: measured 1.9 vs 4.4 chunks/s on this project's 2-core Xeon."""
@@ -119,9 +124,7 @@ class Embedder:
     @classmethod
     def from_settings(cls, settings) -> "Embedder":
         """The embedder a Settings names, with its threads, precision and runtime."""
-        onnx = None
-        if settings.embedder_engine == "auto":
-            onnx = export_folder(settings.model_dir, settings.embedder, fingerprint(settings.embedder))
+        onnx = onnx_folder(settings) if settings.embedder_engine == "auto" else None
         return cls(settings.embedder, threads=settings.threads, dtype=settings.embedder_dtype, onnx=onnx)
 
     @property

@@ -42,7 +42,7 @@ def is_exported(folder: Path) -> bool:
     return all((folder / name).is_file() for name in (GRAPH, WEIGHTS, SOURCE))
 
 
-def export(embedder: Path, target: Path, fingerprint: str) -> dict:
+def export(embedder: Path, target: Path) -> dict:
     """Export the model folder `embedder` to `target` (replaced whole, atomically), after checking
     that ONNX Runtime gives the torch model's vectors. Needs torch, sentence-transformers and
     onnxscript; about 2 minutes and 4.5 GB of memory for EmbeddingGemma-300m."""
@@ -80,7 +80,7 @@ def export(embedder: Path, target: Path, fingerprint: str) -> dict:
                                         output_names=["sentence_vector"])
         program.save(str(partial / GRAPH), external_data=True)
         expected = model.encode(CHECK_TEXTS, prompt="", normalize_embeddings=True)
-        source = {"fingerprint": fingerprint, "dim": int(expected.shape[1]),
+        source = {"dim": int(expected.shape[1]),
                   "max_tokens": int(model.max_seq_length), "torch": torch.__version__}
         (partial / SOURCE).write_text(json.dumps(source, indent=1))
         got = OnnxEncoder(partial, embedder, threads=None).encode(CHECK_TEXTS)

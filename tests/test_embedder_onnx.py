@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from rag.config import REPO_ROOT, Settings, SettingsError
-from rag.embedder import Embedder, fingerprint
+from rag.embedder import Embedder, fingerprint, onnx_folder
 from rag.embedder_onnx import SOURCE, export_folder, is_exported
 
 TEXTS = ["ماذا قال بيسكوف عن مركز بغداد للمعلومات؟", "What did Peskov say about the Baghdad center?",
@@ -43,16 +43,16 @@ def test_the_engine_setting_names_its_choices(monkeypatch):
 
 
 @pytest.fixture(scope="module")
-def onnx_folder(settings) -> Path:
-    folder = export_folder(settings.model_dir, settings.embedder, fingerprint(settings.embedder))
+def exported(settings) -> Path:
+    folder = onnx_folder(settings)
     assert is_exported(folder), f"no ONNX form of the embedder in {folder}: run ./setup.sh"
     return folder
 
 
 @pytest.fixture(scope="module")
-def both(settings, onnx_folder):
+def both(settings, exported):
     """The model in fp32 on each runtime."""
-    return (Embedder(settings.embedder, settings.threads, dtype="fp32", onnx=onnx_folder),
+    return (Embedder(settings.embedder, settings.threads, dtype="fp32", onnx=exported),
             Embedder(settings.embedder, settings.threads, dtype="fp32"))
 
 
@@ -80,16 +80,16 @@ def test_the_onnx_form_counts_tokens_and_cuts_long_texts_as_the_model_does(both)
     assert cosine > 0.9999
 
 
-def test_an_ingest_is_embedded_by_torch_only_where_the_cpu_has_bf16(settings, onnx_folder):
-    fp32 = Embedder(settings.embedder, settings.threads, dtype="fp32", onnx=onnx_folder)
+def test_an_ingest_is_embedded_by_torch_only_where_the_cpu_has_bf16(settings, exported):
+    fp32 = Embedder(settings.embedder, settings.threads, dtype="fp32", onnx=exported)
     assert fp32._documents_encoder(ingest=True) is fp32._onnx and fp32._torch is None
-    bf16 = Embedder(settings.embedder, settings.threads, dtype="bf16", onnx=onnx_folder)
+    bf16 = Embedder(settings.embedder, settings.threads, dtype="bf16", onnx=exported)
     bf16.encode_documents(TEXTS)  # an answer's sentences: torch is not loaded for them
     assert bf16._torch is None
     assert bf16._documents_encoder(ingest=True) is bf16._torch is not None
 
 
-def test_a_process_that_embeds_a_question_loads_no_torch(settings, onnx_folder):
+def test_a_process_that_embeds_a_question_loads_no_torch(settings, exported):
     code = ("import sys; from rag.config import Settings; from rag.embedder import Embedder; "
             "e = Embedder.from_settings(Settings.load()); e.encode_query(['متى؟']); "
             "print(e.engine, sorted({'torch', 'transformers', 'sentence_transformers'} & set(sys.modules)))")
