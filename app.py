@@ -484,7 +484,6 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, auth_fi
         print(f"built the index in {settings.index_dir} from {settings.corpus_dir}: {report.total_articles} "
               f"articles ({len(report.problems)} files skipped)", file=sys.stderr)
     assistant = Assistant(settings, embedder=embedder)
-    threading.Thread(target=assistant.warm_up, daemon=True).start()  # a first question waits for it
     demo = build(assistant)
     refusals = (f"<script>window.RAG_REFUSALS = {json.dumps([say(lang) for say in (refusal, withheld) for lang in ('en', 'ar')])};"
                 f" window.RAG_DRAFT = {json.dumps(DRAFT)};</script>")
@@ -496,7 +495,13 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, auth_fi
     demo.queue(default_concurrency_limit=1, max_size=QUEUE_SIZE).launch(
         server_name=host, server_port=port, auth=auth, head=refusals + HEAD, css=CSS,
         show_error=loopback, max_file_size=MAX_FILE_BYTES, share=False, mcp_server=False,
-        ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile, app_kwargs={"middleware": [guard]})
+        ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile, app_kwargs={"middleware": [guard]},
+        prevent_thread_lock=True)
+    # The LLM loads once the UI is up and has said where: llama.cpp silences the process's
+    # stdout and stderr while it loads a model, which would swallow Gradio's "Running on" line.
+    # A first question waits for the warm-up, and the UI says so.
+    threading.Thread(target=assistant.warm_up, daemon=True).start()
+    demo.block_thread()
     return 0
 
 

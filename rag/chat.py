@@ -4,6 +4,7 @@ LLM -> citation checks -> Answer."""
 from __future__ import annotations
 
 import re
+import sys
 import threading
 import time
 from dataclasses import asdict, dataclass, field
@@ -18,7 +19,7 @@ from rag.embedder import Embedder
 from rag.filters import describe as describe_filter
 from rag.ingest import chunker_settings
 from rag.readers.base import Metadata
-from rag.llm import LLM, load as load_llm
+from rag.llm import LLM, LLMError, load as load_llm
 from rag.priority import AnswersFirst
 from rag.prompts import answer_start, build_messages, fixed_messages, refusal, withheld
 from rag.retriever import Fusion, Retrieval, Retriever, ranked_json, search_query
@@ -159,6 +160,8 @@ class Assistant:
             with self._llm_lock:
                 for fixed in fixed_prefixes(self.settings):
                     self.llm.prepare(fixed)
+        except LLMError as exc:  # said here once; each question says it again
+            print(f"warning: {exc}", file=sys.stderr)
         finally:
             self.ready.set()
 

@@ -23,6 +23,16 @@ def test_chat_api_returns_a_cited_answer_and_its_sources(app_server, question, a
     assert "<mark>" in sources
 
 
+def test_the_ui_says_where_it_serves_and_the_llm_load_does_not_swallow_it(app_server):
+    # llama.cpp points stdout and stderr at /dev/null while it loads the model: the warm-up starts
+    # after the launch has said where the UI is.
+    from gradio_client import Client
+
+    url, _, index = app_server
+    Client(url, verbose=False).predict("Who is Peskov?", 3, False, api_name="/chat")  # the LLM has loaded
+    assert f"Running on local URL:  {url.rstrip('/')}" in (index.parent / "app.log").read_text()
+
+
 def test_chat_api_refuses_plainly_and_shows_the_closest_passages(app_server):
     from gradio_client import Client
 

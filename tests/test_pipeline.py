@@ -158,3 +158,18 @@ def test_an_answer_about_someone_the_passage_never_names_is_withheld(seed_index,
     assert answer.sentences[0].signals.subject_missing == ["Angela Merkel"]
     assistant, _ = assistant_with(seed_index, embedder, [unnamed])
     assert not assistant.ask(question.replace("Angela Merkel", "Peskov")).refused
+
+
+def test_a_warm_up_that_cannot_reach_the_llm_says_why_in_one_line_and_the_ui_goes_on(seed_index, embedder,
+                                                                                      monkeypatch, capsys):
+    import rag.chat
+    from rag.llm import LLMError
+
+    def unreachable(settings):
+        raise LLMError("no LLM server answers at http://127.0.0.1:9/v1")
+
+    monkeypatch.setattr(rag.chat, "load_llm", unreachable)
+    assistant = Assistant(seed_index, embedder=embedder)
+    assistant.warm_up()
+    assert assistant.ready.is_set()
+    assert capsys.readouterr().err == "warning: no LLM server answers at http://127.0.0.1:9/v1\n"
