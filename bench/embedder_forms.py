@@ -52,7 +52,7 @@ def embedder_in(form: str, settings: Settings) -> Embedder:
         import torch
 
         embedder = Embedder(settings.embedder, threads=settings.threads, dtype="fp32")
-        encoder = embedder._torch_encoder()
+        encoder = embedder.torch_encoder()
         encoder.model = torch.ao.quantization.quantize_dynamic(encoder.model, {torch.nn.Linear}, dtype=torch.qint8)
         return embedder
     raise SystemExit(f"unknown form {form}")

@@ -116,9 +116,9 @@ class Embedder:
         self._onnx = self._torch = None
         if onnx is not None and is_exported(onnx):
             self._onnx = OnnxEncoder(onnx, path, threads)
-        if self._onnx is None:
-            self._torch_encoder()
-        self.dim = (self._onnx or self._torch).dim
+        # Questions and token counts go through ONNX where there is a form, else torch.
+        self._queries = self._onnx or self.torch_encoder()
+        self.dim = self._queries.dim
         self.id = embedder_id(path, self.dim)
 
     @classmethod
@@ -132,7 +132,8 @@ class Embedder:
         """The runtime queries are embedded with."""
         return "onnx" if self._onnx else "torch"
 
-    def _torch_encoder(self) -> TorchEncoder:
+    def torch_encoder(self) -> TorchEncoder:
+        """The model in torch, loaded on first use (an ingest in bf16, or no ONNX form)."""
         if self._torch is None:
             self._torch = TorchEncoder(self.path, self.threads, bf16=self.dtype == "bf16")
         return self._torch
@@ -142,13 +143,13 @@ class Embedder:
         # sentences go through ONNX, so that answering never loads torch.
         if self._onnx and (not ingest or self.dtype == "fp32"):
             return self._onnx
-        return self._torch_encoder()
+        return self.torch_encoder()
 
     def count_tokens(self, text: str) -> int:
-        return (self._onnx or self._torch).count_tokens(text)
+        return self._queries.count_tokens(text)
 
     def encode_query(self, texts: list[str]) -> np.ndarray:
-        return self._as_array((self._onnx or self._torch).encode([self.query_prompt + t for t in texts]))
+        return self._as_array(self._queries.encode([self.query_prompt + t for t in texts]))
 
     def encode_documents(self, texts: list[str], titles: list[str] | None = None, batch_size: int = 8,
                          progress=None, ingest: bool = False) -> np.ndarray:
