@@ -17,7 +17,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from rag.config import REPO_ROOT
+from rag.config import REPO_ROOT, usable_cores
 
 sys.path.insert(0, str(REPO_ROOT / "tests"))
 from processes import stop, wait_for_port  # noqa: E402
@@ -72,7 +72,7 @@ def main() -> None:
     waits = sorted(r["seconds"] for r in rows)
     result = {"users": args.users, "answered": sum(r["answered"] for r in rows), "wall_s": round(wall, 2),
               "p50_s": round(statistics.median(waits), 2), "p95_s": round(waits[int(0.95 * (len(waits) - 1))], 2),
-              "max_s": round(waits[-1], 2), "cores": os.cpu_count(), **memory}
+              "max_s": round(waits[-1], 2), "cores": usable_cores(), **memory}
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=1))
     print(json.dumps(result))

@@ -3,9 +3,10 @@ machine only)."""
 
 from __future__ import annotations
 
-import os
 import platform
 from pathlib import Path
+
+from rag.config import usable_cores
 
 
 def cpu_model() -> str:
@@ -16,4 +17,4 @@ def cpu_model() -> str:
 
 
 def machine() -> dict:
-    return {"cpu": cpu_model(), "cores": os.cpu_count()}
+    return {"cpu": cpu_model(), "cores": usable_cores()}

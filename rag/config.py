@@ -20,6 +20,21 @@ INDEX_ENGINES = ("faiss", "qdrant")  # RAG_INDEX: rag.vector_index.open_engine o
 EMBEDDER_ENGINES = ("auto", "torch")  # RAG_EMBEDDER_ENGINE (rag.embedder.Embedder)
 
 
+def usable_cores(cpu_max: Path = Path("/sys/fs/cgroup/cpu.max")) -> int:
+    """The cores this process may run on: those of its CPU affinity (taskset, a container's
+    cpuset), fewer where a cgroup's CPU quota allows less (a container's --cpus). os.cpu_count()
+    counts the whole host, and llama.cpp with more threads than cores is slower (8 threads on 2
+    cores: generation 8.0 against 10.5 tokens/s, docs/experiments.md)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    try:
+        quota, period = cpu_max.read_text().split()[:2]
+        if quota != "max":
+            cores = min(cores, -(-int(quota) // int(period)))  # a quota of 1.5 cores: 2 threads
+    except (OSError, ValueError):
+        pass  # no cgroup v2 quota here
+    return max(1, cores)
+
+
 def _default_model_dir() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "rag-news" / "models"
@@ -68,7 +83,7 @@ class Settings:
     passages_per_article: int = setting(2, "RAG_PASSAGES_PER_ARTICLE", "most separate passages from one article")
     bm25_weight: float = setting(BM25_WEIGHT, "RAG_BM25_WEIGHT", "BM25's part in the ranking")
     context_weight: float = setting(CONTEXT_WEIGHT, "RAG_CONTEXT_WEIGHT", "weight of a chunk's neighbours")
-    threads: int = setting(max(1, os.cpu_count() or 1), "RAG_THREADS", "CPU threads", "--threads")
+    threads: int = setting(usable_cores(), "RAG_THREADS", "CPU threads", "--threads")
     context_tokens: int = setting(4096, "RAG_CONTEXT_TOKENS", "llama.cpp context window")
     max_answer_tokens: int = setting(256, "RAG_MAX_ANSWER_TOKENS", "longest answer, in tokens")
     # short chunks keep the 1.5B LLM accurate and fast

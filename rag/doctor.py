@@ -13,12 +13,13 @@ prompt; follow-ups carry their conversation too.
 
 from __future__ import annotations
 
-import os
 import platform
 import time
 import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+from rag.config import usable_cores
 
 # when the LLM reads whole passages with headlines (RAG_EVIDENCE_TOKENS=0): 235 on the seed set
 TYPICAL_NEW_TOKENS = 240
@@ -90,7 +91,7 @@ def cpu() -> dict:
                 flags = set(value.split())
     except OSError:
         pass
-    return {"model": model, "cores": os.cpu_count(), "features": [f for f in FEATURES if f in flags]}
+    return {"model": model, "cores": usable_cores(), "features": [f for f in FEATURES if f in flags]}
 
 
 def measure(llm, prompt_tokens: int = TYPICAL_NEW_TOKENS * 2, answer_tokens: int = 64) -> Rates:

@@ -34,3 +34,24 @@ def test_flags_and_environment_come_from_the_fields(monkeypatch):
 
 def test_the_api_key_is_never_shown():
     assert "secret" not in repr(Settings.load(llm_api_key="secret"))
+
+
+def test_threads_default_to_the_cores_this_process_may_use_not_the_hosts(monkeypatch, tmp_path):
+    # A container or `taskset` leaves fewer cores than os.cpu_count() counts, and llama.cpp with
+    # more threads than cores is slower.
+    import os
+
+    from rag.config import usable_cores
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2, 3})
+    monkeypatch.setattr(os, "cpu_count", lambda: 64)
+    cpu_max = tmp_path / "cpu.max"
+    assert usable_cores(cpu_max) == 4  # no cgroup file: the affinity
+    cpu_max.write_text("max 100000\n")
+    assert usable_cores(cpu_max) == 4  # no quota
+    cpu_max.write_text("150000 100000\n")
+    assert usable_cores(cpu_max) == 2  # --cpus=1.5: two threads
+    cpu_max.write_text("50000 100000\n")
+    assert usable_cores(cpu_max) == 1
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {1})
+    assert usable_cores(tmp_path / "none") == 1
