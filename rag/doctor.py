@@ -124,7 +124,7 @@ def report(machine: dict, llm_name: str, rates: Rates, sentences_read: bool = Fa
     features = ", ".join(machine["features"]) or "none of " + ", ".join(FEATURES)
     whole, sentences = (" (as set)", "") if not sentences_read else ("", " (as set)")
     return "\n".join([
-        f"CPU: {machine['model']}, {machine['cores']} cores; features: {features}",
+        f"CPU: {machine['model']}, {machine['cores']} core{'s' if machine['cores'] != 1 else ''}; features: {features}",
         f"LLM: {llm_name}",
         f"prompt: {rates.prompt_tokens_per_s:g} tokens/s ({rates.prompt_tokens} tokens)",
         f"generation: {rates.generation_tokens_per_s:g} tokens/s ({rates.generated_tokens} tokens)",
