@@ -3,18 +3,10 @@ machine only)."""
 
 from __future__ import annotations
 
-import platform
-from pathlib import Path
-
-from rag.config import usable_cores
-
-
-def cpu_model() -> str:
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return platform.processor()
+from rag.doctor import cpu
 
 
 def machine() -> dict:
-    return {"cpu": cpu_model(), "cores": usable_cores()}
+    """The CPU's model name and the cores this process may use, as `rag doctor` reads them."""
+    found = cpu()
+    return {"cpu": found["model"], "cores": found["cores"]}

@@ -47,12 +47,10 @@ def export(embedder: Path, target: Path) -> dict:
     that ONNX Runtime gives the torch model's vectors. Needs torch, sentence-transformers and
     onnxscript; about 2 minutes and 4.5 GB of memory for EmbeddingGemma-300m."""
     import torch
-    import transformers
-    from sentence_transformers import SentenceTransformer
 
-    transformers.utils.logging.disable_progress_bar()
-    model = SentenceTransformer(str(embedder), device="cpu", local_files_only=True,
-                                model_kwargs={"dtype": torch.float32}).eval()
+    from rag.embedder import TorchEncoder  # here: rag.embedder imports this module
+
+    model = TorchEncoder(Path(embedder), threads=None, bf16=False).model.eval()
 
     class Vectors(torch.nn.Module):  # the modules' chain (transformer, pooling, dense, normalize)
         def __init__(self):
