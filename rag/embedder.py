@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from rag.embedder_onnx import OnnxEncoder, export_folder, is_exported
+from rag.embedder_torch import TorchEncoder
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -64,28 +65,6 @@ def use_bf16(dtype: str) -> bool:
     if dtype not in ("auto", "bf16", "fp32"):
         raise EmbedderError(f"embedder dtype must be auto, bf16 or fp32, not {dtype!r}")
     return bf16_is_fast() if dtype == "auto" else dtype == "bf16"
-
-
-class TorchEncoder:
-    """Texts (prompts included) to vectors with sentence-transformers on torch."""
-
-    def __init__(self, path: Path, threads: int | None, bf16: bool):
-        import torch
-        import transformers
-        from sentence_transformers import SentenceTransformer
-
-        transformers.utils.logging.disable_progress_bar()
-        if threads:
-            torch.set_num_threads(threads)
-        self.model = SentenceTransformer(str(path), device="cpu", local_files_only=True,
-                                         model_kwargs={"dtype": torch.bfloat16 if bf16 else torch.float32})
-        self.dim = self.model.get_embedding_dimension()
-
-    def count_tokens(self, text: str) -> int:
-        return len(self.model.tokenizer(text, add_special_tokens=False)["input_ids"])
-
-    def encode(self, texts: list[str], batch_size: int = 16) -> np.ndarray:
-        return np.asarray(self.model.encode(texts, prompt="", batch_size=batch_size), dtype=np.float32)
 
 
 def query_prompt(path: Path) -> str:

@@ -48,7 +48,7 @@ def export(embedder: Path, target: Path) -> dict:
     onnxscript; about 2 minutes and 4.5 GB of memory for EmbeddingGemma-300m."""
     import torch
 
-    from rag.embedder import TorchEncoder  # here: rag.embedder imports this module
+    from rag.embedder_torch import TorchEncoder
 
     model = TorchEncoder(Path(embedder), threads=None, bf16=False).model.eval()
 
