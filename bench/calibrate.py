@@ -27,7 +27,8 @@ from rag.verify import Policy, policies, signals, word_logprobs
 WORK = REPO_ROOT / "bench/results/devsets"
 PLOT = REPO_ROOT / "bench/results/precision-coverage.svg"
 
-CLAIM_CHECK_ONLY = Policy(subject_min=None, polarity=False, restatement=False, slot=False, logprob_min=None)
+CLAIM_CHECK_ONLY = Policy(subject_min=None, polarity=False, restatement=False, slot=False, qualifiers=False,
+                          logprob_min=None)
 VARIANTS = {
     "claim check only": CLAIM_CHECK_ONLY,
     "+ subject": replace(CLAIM_CHECK_ONLY, subject_min=0.5),
@@ -35,6 +36,7 @@ VARIANTS = {
     "+ polarity": replace(CLAIM_CHECK_ONLY, polarity=True),
     "+ restatement": replace(CLAIM_CHECK_ONLY, restatement=True),
     "+ slot": replace(CLAIM_CHECK_ONLY, slot=True),
+    "+ numbers keep their qualifiers": replace(CLAIM_CHECK_ONLY, qualifiers=True),
     "+ logprob >= -2": replace(CLAIM_CHECK_ONLY, logprob_min=-2.0),
     "+ logprob >= -4": replace(CLAIM_CHECK_ONLY, logprob_min=-4.0),
 }

@@ -21,6 +21,9 @@ _FOLD = str.maketrans({
 _PUNCT_OR_SPACE = re.compile(r"[\W_]+", re.UNICODE)
 _ARABIC_LETTER = re.compile("[\u0621-\u064a\u0671-\u06d3]")
 _LATIN_LETTER = re.compile("[A-Za-z]")
+# A number's thousands separators ("13,000", "13٬000"), dropped before matching so that it is one
+# number, not two.
+THOUSANDS = re.compile(r"(?<=\d)[,،٬](?=\d{3}\b)")
 
 
 def normalize(text: str) -> str:

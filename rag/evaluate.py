@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
-from rag.arabic import normalize
+from rag.arabic import THOUSANDS, normalize
 from rag.grounding import CITATION
 from rag.lexical import stem
 from rag.verify import POLICIES, Policy, Signals
@@ -57,13 +57,10 @@ def keywords_match(answer: str, any_of: list[list[str]]) -> bool:
 SPAN_RECALL_RIGHT = 0.8
 
 
-_THOUSANDS = re.compile(r"(?<=\d)[,،٬](?=\d{3}\b)")
-
-
 def _span_words(text: str) -> list[str]:
     """Normalized, stemmed words (rag.lexical.stem: "primes" is "prime"), a
     number's thousands separators dropped ("13,000" is one word, 13000)."""
-    return [stem(w) for w in normalize(_THOUSANDS.sub("", text)).split()]
+    return [stem(w) for w in normalize(THOUSANDS.sub("", text)).split()]
 
 
 def span_scores(answer: str, gold: list[str]) -> tuple[float, float]:

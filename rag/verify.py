@@ -17,6 +17,8 @@ Signals (each measured alone and together on the dev sets: bench/calibrate.py, B
 - loops: the same three words over and over (the LLM caught in a loop);
 - slot: the asked slot is filled (a number for "how many", a date, day or year for "when"), and
   a date alone is not the answer to a who/what question;
+- qualified: the numbers it takes from its quote keep what the quote says of them ("بعد 1850",
+  "about 1347", "more than 5,100" are not "1850", "in 1347", "5,100");
 - logprob: the LLM's lowest token log-probability over the words it added (names, numbers,
   anything not in the question), where the engine returns them;
 - agrees: the share of what the sentence adds that a second draft, from the passages read the
@@ -31,7 +33,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
 
-from rag.arabic import bare, language, normalize
+from rag.arabic import THOUSANDS, bare, language, normalize
 from rag.lexical import STOPWORDS, function_word, terms
 from rag.claims import FRAMING
 from rag.grounding import CITATION
@@ -74,6 +76,17 @@ _ASKS_TIME = re.compile(r"^(?:when|(?:in |during )?(?:what|which) (?:year|years|
                         r"|\b(?:in|during|by|since) (?:what|which) (?:year|month|day|date|century|decade)\b")
 _YEAR = re.compile(r"(?:1\d|20)\d\d")
 _DIGITS = re.compile(r"\d+")
+# Words that qualify a number, by what they say of it; "since" / "منذ" is left out ("since 2011"
+# and "in 2011" date the same start). Normalized, an Arabic one without its proclitic (rag.arabic.bare).
+_QUALIFIERS = {word: kind for kind, words in {
+    "after": "after following بعد عقب",
+    "before": "before prior ago قبل",
+    "about": "about around approximately roughly nearly almost some circa حوالي حوالى نحو قرابه زهاء تقريبا يقارب",
+    "more": "more over above exceeding least اكثر ازيد يزيد تزيد يفوق يتجاوز تجاوز",
+    "less": "less fewer under below اقل",
+}.items() for word in normalize(words).split()}
+# Words that may stand between a qualifier and its number ("more than 5,100", "حوالي العام 1347").
+_QUALIFIER_FILLERS = set(normalize("than the of in year من عن علي عام العام عامي سنه السنه").split())
 # Capitalized words of a question that are not its subject: question words, and words an
 # English question translates rather than transliterates (they cannot be matched by spelling).
 _NOT_SUBJECT = set("""What Which Who Whom Whose When Where Why How Did Does Do Is Are Was Were Has Have
@@ -96,6 +109,7 @@ class Signals:
     restates: bool = False
     loops: bool = False  # the same words over and over (a generation loop)
     slot: bool = True  # the asked number or time is there (True when neither is asked)
+    qualified: bool = True  # its quote's numbers keep their "after", "about", "more than"
     logprob: float | None = None
     agrees: float | None = None  # share of what it adds that the other reading's draft says (None: not asked)
 
@@ -288,6 +302,31 @@ def slot_filled(sentence: str, question: str) -> bool:
     return not added or not all(_is_time(w) for w in added)
 
 
+def _qualifier_kinds(text: str) -> dict[str, set[str]]:
+    """Each number of the text (thousands separators dropped) -> the kinds of qualifier before it
+    at each place it is said (an empty set for a place it is said plainly)."""
+    words = normalize(THOUSANDS.sub("", text)).split()
+    found: dict[str, list[set[str]]] = {}
+    for i, word in enumerate(words):
+        for number in _DIGITS.findall(word):
+            j = i - 1
+            while j >= 0 and i - j <= 3 and bare(words[j]) in _QUALIFIER_FILLERS:
+                j -= 1
+            kind = _QUALIFIERS.get(bare(words[j])) if j >= 0 else None
+            found.setdefault(number, []).append({kind} if kind else set())
+    return {number: set.union(*places) if all(places) else set() for number, places in found.items()}
+
+
+def keeps_qualifiers(sentence: str, quote: str) -> bool:
+    """False when a number of the sentence is qualified wherever its quote says it ("بعد 1850",
+    "حوالي العام 1347") and the sentence has no word of that kind: "1850" for "after 1850" tells
+    another fact than the passage's. Across languages too (an English sentence, an Arabic quote)."""
+    kinds_in_sentence = {_QUALIFIERS[w] for w in map(bare, normalize(sentence).split()) if w in _QUALIFIERS}
+    quoted = _qualifier_kinds(quote)
+    return all(not quoted.get(number) or quoted[number] & kinds_in_sentence
+               for number in _qualifier_kinds(sentence))
+
+
 def added_words_logprob(sentence: str, question: str, word_logprobs: dict[str, float] | None) -> float | None:
     """The lowest log-probability the LLM gave a word of the sentence that the question does not
     hold (its names, numbers and the rest of what it adds); None without log-probabilities."""
@@ -328,6 +367,7 @@ class Policy:
     polarity: bool = True
     restatement: bool = True
     slot: bool = True
+    qualifiers: bool = True
     logprob_min: float | None = None
     agree_min: float | None = None  # a second draft from the passages read the other way is asked for
 
@@ -349,6 +389,8 @@ class Policy:
             return "repeats itself"
         if self.slot and not signals.slot:
             return "does not give what is asked"
+        if self.qualifiers and not signals.qualified:
+            return "drops what its passage says of a number"
         if self.logprob_min is not None and signals.logprob is not None and signals.logprob < self.logprob_min:
             return "the model was unsure of it"
         if self.agree_min is not None and signals.agrees is not None and signals.agrees < self.agree_min:
@@ -407,7 +449,8 @@ def signals(sentence: str, question: str, support: float, passage: str, quote: s
     return Signals(support=support, subject=share, subject_missing=missing, subject_in_quote=in_quote,
                    added=added, added_missing=added_missing, polarity=polarity,
                    restates=restates(sentence, question), loops=loops(sentence),
-                   slot=slot_filled(sentence, question), logprob=added_words_logprob(sentence, question, word_lps))
+                   slot=slot_filled(sentence, question), qualified=keeps_qualifiers(sentence, quote),
+                   logprob=added_words_logprob(sentence, question, word_lps))
 
 
 @dataclass

@@ -1,12 +1,12 @@
 """The verifier's signals on constructed cases (rag.verify): negation, an absent subject, a
-restated question, an unfilled slot, the LLM's token probabilities, and the policy over them.
+restated question, an unfilled slot, a number's qualifier dropped, the LLM's token probabilities, and the policy over them.
 No models."""
 
 from dataclasses import replace
 
 from rag.evaluate import Question, curve, replay, score
 from rag.verify import (Policy, Signals, Verdict, added_share, added_words_logprob, agreement, cross_check,
-                        loops, negated, policies, polarity_agrees, restates, second_reading, signals,
+                        keeps_qualifiers, loops, negated, policies, polarity_agrees, restates, second_reading, signals,
                         slot_filled, subject_share, word_logprobs)
 
 NOT_DISCUSSED = "وقال لافروف إن الجانبين لم يناقشا التعاون العسكري المباشر"
@@ -107,6 +107,24 @@ def test_the_asked_slot_must_be_filled():
     assert slot_filled("The ratio was 20 to 1.", "What was the ratio of British settlers to French?")
 
 
+def test_a_number_keeps_what_its_quote_says_of_it_in_either_language():
+    quote = "سيطرت فرنسا على الجزائر في 1830 لكنها بدأت بجدية في إعادة بناء إمبراطوريتها بعد 1850، مع التركيز"
+    assert not keeps_qualifiers("1850.", quote)  # "after 1850" is not 1850
+    assert not keeps_qualifiers("It began in 1850.", quote)
+    assert keeps_qualifiers("بدأت بعد 1850.", quote) and keeps_qualifiers("It began after 1850.", quote)
+    assert keeps_qualifiers("سيطرت على الجزائر في 1830.", quote)  # said plainly there
+    petition = "أدت عريضةٌ عبر الإنترنت وقعها أكثر من 5,100 شخص على موقع البرلمان"
+    assert not keeps_qualifiers("وقعها 5,100 شخص.", petition)
+    assert keeps_qualifiers("More than 5100 people signed it.", petition)  # separators, "than" between
+    assert not keeps_qualifiers("It entered Europe in 1347.", "دخل أوروبا عبر ميناء مارسيليا حوالي العام 1347")
+    assert keeps_qualifiers("It entered Europe around 1347.", "دخل أوروبا عبر ميناء مارسيليا حوالي العام 1347")
+    # a qualifier of another phrase, a "since", a number the quote does not hold: nothing to keep
+    assert keeps_qualifiers("1,000 people died.", "After the war, 1,000 people died in the city.")
+    assert keeps_qualifiers("He took power in 2011.", "يحكم منذ عام 2011")
+    assert keeps_qualifiers("It cost 40 dollars.", "بلغت الكلفة حوالي 30 دولارا")
+    assert signals("1850.", "متى بدأت؟", 0.8, quote, quote).qualified is False
+
+
 def test_the_subject_is_what_the_question_is_about_not_what_it_asks():
     passage = "وأضاف كيري أنه ينوي لقاء نظيره الروسي سيرغي لافروف الأربعاء"
     assert subject_share("من سيلتقي كيري يوم الأربعاء؟", passage)[1] == ["يلتق"]  # "يوم" is the slot
@@ -137,9 +155,11 @@ def test_the_policy_withholds_for_each_failed_signal_and_none_switches_it_off():
     assert policy.verdict(Signals(support=0.7, subject=1.0, polarity=False)) == "negation differs from the passage"
     assert policy.verdict(Signals(support=0.7, subject=1.0, restates=True)) == "restates the question"
     assert policy.verdict(Signals(support=0.7, subject=1.0, slot=False)) == "does not give what is asked"
+    assert policy.verdict(Signals(support=0.7, subject=1.0, qualified=False)) == "drops what its passage says of a number"
     assert policy.verdict(Signals(support=0.7, subject=1.0, logprob=-5.0)) == "the model was unsure of it"
-    off = Policy(subject_min=None, polarity=False, restatement=False, slot=False)
-    assert off.verdict(Signals(support=0.7, subject=0.0, polarity=False, restates=True, slot=False)) == "shown"
+    off = Policy(subject_min=None, polarity=False, restatement=False, slot=False, qualifiers=False)
+    assert off.verdict(Signals(support=0.7, subject=0.0, polarity=False, restates=True, slot=False,
+                               qualified=False)) == "shown"
 
 
 def test_when_the_llm_reads_only_the_closest_sentences_its_doubt_counts_more_in_english():
