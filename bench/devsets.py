@@ -4,7 +4,7 @@ cannot answer, and a part kept aside.
     .venv/bin/python bench/devsets.py build  [--data ../shared/data/xquad]
     .venv/bin/python bench/devsets.py run --lang ar|en --part dev|heldout [--limit N]
     (--part dev-new-subject: the follow-ups of bench/follow_up_reading.py --write)
-    .venv/bin/python bench/devsets.py build-rest   (then run --part heldout-rest)
+    .venv/bin/python bench/devsets.py build-rest [--of dev]   (then run --part heldout-rest / dev-rest)
 
 `build` (fixed seed 2026): 48 of the 240 Arabic paragraphs are held back, the other 192 are
 ingested by the product's own path into bench/results/devsets/index. 240 questions of the kept
@@ -18,7 +18,8 @@ paragraph asked after another of the same paragraph, the name they share replace
 questions in `rag eval`'s format with `gold` and `article`. `build-rest` writes the held-aside
 paragraphs' other questions (438 a language, none of them sampled above) as the part
 `heldout-rest`: read by nobody, for a figure closer than the held-aside part's 171 questions
-give (about 30 answers shown).
+give (about 30 answers shown). `build-rest --of dev` writes the dev part's paragraphs' other
+questions the same way as the part `dev-rest`: more questions to tune on.
 
 `run` asks one part through the whole answer path on that index (as `rag eval` does) and prints
 rag.evaluate's summary: precision, coverage, refusal accuracy, gold-span recall, the
@@ -173,24 +174,27 @@ def build(data: Path) -> None:
     print(f"index: {report.total_articles} articles, {report.total_chunks} chunks")
 
 
-def build_rest(data: Path) -> None:
-    """The held-aside part's other questions: every question of its paragraphs that no part
-    samples (answerable where the paragraph is in the corpus, to be refused where it is held
-    back), a larger part nobody has read, for a closer figure than the held-aside part's; same
-    index. Written as xquad-LANG-heldout-rest.jsonl, after checking that the split is the one
-    `build` wrote."""
+def build_rest(data: Path, of: str = "heldout") -> None:
+    """A part's other questions: every question of its paragraphs that no part samples
+    (answerable where the paragraph is in the corpus, to be refused where it is held back). Of
+    the held-aside part, a larger part nobody has read, for a closer figure than the held-aside
+    part's; of the dev part, more to tune on. Same index. Written as xquad-LANG-PART-rest.jsonl,
+    after checking that the split is the one `build` wrote."""
     paragraphs, questions = load_xquad(data)
     parts = split(paragraphs, questions)
     sampled = parts["answerable"] + parts["unanswerable"] + parts["multi_turn"]
     used = {q["id"] for q in sampled}
+    in_heldout = of == "heldout"
     for lang in ("ar", "en"):
-        written = {q.id for q in load_questions(WORK / f"xquad-{lang}-heldout.jsonl")}
-        again = {_row(q, lang, False, False)["id"] for q in sampled if q["article"] in parts["heldout_part"]}
+        written = {q.id for q in load_questions(WORK / f"xquad-{lang}-{of}.jsonl")}
+        again = {_row(q, lang, False, False)["id"] for q in sampled
+                 if (q["article"] in parts["heldout_part"]) == in_heldout}
         if written != again:
-            sys.exit(f"xquad-{lang}-heldout.jsonl is not the split of this code and data: run build again")
-        write_questions(WORK / f"xquad-{lang}-heldout-rest.jsonl",
+            sys.exit(f"xquad-{lang}-{of}.jsonl is not the split of this code and data: run build again")
+        write_questions(WORK / f"xquad-{lang}-{of}-rest.jsonl",
                         [_row(q, lang, q["article"] not in parts["held_back"], q["article"] in parts["held_back"])
-                         for q in questions if q["article"] in parts["heldout_part"] and q["id"] not in used])
+                         for q in questions
+                         if (q["article"] in parts["heldout_part"]) == in_heldout and q["id"] not in used])
 
 
 def spread(values) -> dict | None:
@@ -256,12 +260,14 @@ def main() -> None:
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("build")
     p.add_argument("--data", default=str(REPO_ROOT.parent / "shared/data/xquad"))
-    p = sub.add_parser("build-rest", help="the held-aside paragraphs' unsampled questions (part heldout-rest)")
+    p = sub.add_parser("build-rest", help="a part's paragraphs' unsampled questions (part heldout-rest, dev-rest)")
     p.add_argument("--data", default=str(REPO_ROOT.parent / "shared/data/xquad"))
+    p.add_argument("--of", choices=("heldout", "dev"), default="heldout")
     p = sub.add_parser("run")
     p.add_argument("--lang", choices=("ar", "en", "seed"), required=True,
                    help="seed: tests/data/seed_questions.jsonl on the default index (--part dev)")
-    p.add_argument("--part", choices=("dev", "heldout", "dev-new-subject", "heldout-new-subject", "heldout-rest"), required=True,
+    p.add_argument("--part", choices=("dev", "heldout", "dev-new-subject", "heldout-new-subject", "heldout-rest",
+                                       "dev-rest"), required=True,
                    help="PART-new-subject: follow-ups on another subject (bench/follow_up_reading.py --write)")
     p.add_argument("--limit", type=int)
     p.add_argument("--tag", default="", help="a name for this run's result file (result-LANG-PART-TAG.json)")
@@ -269,7 +275,7 @@ def main() -> None:
     if args.command == "build":
         build(Path(args.data))
     elif args.command == "build-rest":
-        build_rest(Path(args.data))
+        build_rest(Path(args.data), args.of)
     else:
         evaluate(args.lang, args.part, args.limit, args.tag)
 
