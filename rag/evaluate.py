@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
-from rag.arabic import THOUSANDS, normalize
+from rag.arabic import THOUSANDS, language, normalize
 from rag.grounding import CITATION
 from rag.lexical import stem
 from rag.verify import POLICIES, Policy, Signals
@@ -208,8 +208,11 @@ def replay(result: dict, policy: Policy) -> dict:
 
 
 def rescore(questions: list[Question], results: list[dict], policy: Policy | dict[str, Policy]) -> list[dict]:
-    """Each result replayed under `policy` (or the policy of its question's language) and scored again."""
-    replayed = [replay(r, policy[q.lang] if isinstance(policy, dict) else policy) for q, r in zip(questions, results)]
+    """Each result replayed under `policy` (or the policy of the language the answer path detects in
+    its question, which a set's label may not be: an Arabic question of mostly Latin names reads
+    as English) and scored again."""
+    replayed = [replay(r, policy[language(q.question)] if isinstance(policy, dict) else policy)
+                for q, r in zip(questions, results)]
     return [{**r, **score(q, r)} for q, r in zip(questions, replayed)]
 
 

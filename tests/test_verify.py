@@ -4,7 +4,7 @@ No models."""
 
 from dataclasses import replace
 
-from rag.evaluate import Question, curve, replay, score
+from rag.evaluate import Question, curve, replay, rescore, score
 from rag.verify import (Policy, Signals, Verdict, added_share, added_words_logprob, agreement, cross_check,
                         keeps_qualifiers, loops, negated, policies, polarity_agrees, restates, second_reading, signals,
                         slot_filled, subject_share, word_logprobs)
@@ -220,3 +220,11 @@ def test_replay_and_the_curve_move_answers_to_refusals_as_the_threshold_rises():
     assert points[0.4]["precision"] == 0.5 and points[0.4]["coverage"] == 1.0
     assert points[0.5]["precision"] == 1.0 and points[0.5]["refusal_accuracy"] == 1.0
     assert points[0.8]["precision"] is None and points[0.8]["coverage"] == 0.0
+
+
+def test_a_replay_takes_the_policy_of_the_language_the_answer_path_detects():
+    # labelled Arabic by its set, but read as English by the answer path (mostly Latin names):
+    # the English policy decides, as it did when the answer was drafted
+    question = Question("a", "Who comes to Vienna on Wednesday?", "ar", True, gold=["Lavrov"])
+    strict = {"ar": Policy(support_min=0.9), "en": Policy(support_min=0.5)}
+    assert rescore([question], [_result(0.72)], strict)[0]["correct"]
