@@ -4,13 +4,13 @@ and all together, and the precision-coverage curve as the support threshold move
     .venv/bin/python bench/devsets.py run --lang ar --part dev     (and en, seed; heldout parts)
     .venv/bin/python bench/calibrate.py [--heldout]
 
-Reads bench/results/devsets/result-{seed,ar,en}-dev.json (each sentence's signals are recorded
-whatever the policy in force, and computed again here by today's rag.verify), prints a table a
-set, and draws the curves to bench/results/precision-coverage.svg. `--heldout` scores the
-policies in force (rag.verify.policies, for the reading mode the run was drafted in) and the
-claim check alone (the pipeline before the verifier), nothing else, on the held-aside parts
-(and the larger `heldout-rest` where it was run): summaries only, to be run once the policy is
-chosen. Precision comes with its 95 % interval (rag.evaluate.wilson).
+Reads bench/results/devsets/result-{seed,ar,en}-dev.json and result-{ar,en}-dev-rest.json
+(each sentence's signals are recorded whatever the policy in force, and computed again here by
+today's rag.verify), prints a table a set, and draws the dev parts' curves to
+bench/results/precision-coverage.svg. `--heldout` scores the policies in force
+(rag.verify.policies, for the reading mode the run was drafted in) and the claim check alone
+(the pipeline before the verifier), nothing else, on the held-aside parts (and the larger
+`heldout-rest` where it was run): summaries only, to be run once the policy is chosen. Precision comes with its 95 % interval (rag.evaluate.wilson).
 """
 
 from __future__ import annotations
@@ -146,7 +146,7 @@ def main() -> None:
                 print(line(f"{name}, verifier", scored(*loaded, policy)))
         return
     curves, baselines = {}, {}
-    for name in ("seed-dev", "ar-dev", "en-dev"):
+    for name in ("seed-dev", "ar-dev", "en-dev", "ar-dev-rest", "en-dev-rest"):
         loaded = load(name, args.tag)
         if not loaded:
             print(f"{name}: no results (bench/devsets.py run first)", file=sys.stderr)
@@ -167,7 +167,8 @@ def main() -> None:
             s = scored(questions, rows, {lang: replace(p, support_min=t) for lang, p in default.items()})
             points.append((t, s["coverage"], s["precision"]))
             print(line(f"default, support >= {t}", s))
-        curves[name] = points
+        if not name.endswith("-rest"):  # the plot: the dev parts, drafted without the second reading
+            curves[name] = points
         before = scored(questions, rows, CLAIM_CHECK_ONLY)
         baselines[name] = (before["coverage"], before["precision"])
     if curves and not args.tag:
