@@ -17,8 +17,8 @@ Signals (each measured alone and together on the dev sets: bench/calibrate.py, B
 - loops: the same three words over and over (the LLM caught in a loop);
 - slot: the asked slot is filled (a number for "how many", a date, day or year for "when"), and
   a date alone is not the answer to a who/what question;
-- qualified: the numbers it takes from its quote keep what the quote says of them ("بعد 1850",
-  "about 1347", "more than 5,100" are not "1850", "in 1347", "5,100");
+- qualified: the numbers it takes from its quote keep the bound the quote puts on them ("بعد
+  1850", "more than 5,100" are not "1850", "5,100");
 - logprob: the LLM's lowest token log-probability over the words it added (names, numbers,
   anything not in the question), where the engine returns them;
 - agrees: the share of what the sentence adds that a second draft, from the passages read the
@@ -76,17 +76,20 @@ _ASKS_TIME = re.compile(r"^(?:when|(?:in |during )?(?:what|which) (?:year|years|
                         r"|\b(?:in|during|by|since) (?:what|which) (?:year|month|day|date|century|decade)\b")
 _YEAR = re.compile(r"(?:1\d|20)\d\d")
 _DIGITS = re.compile(r"\d+")
-# Words that qualify a number, by what they say of it; "since" / "منذ" is left out ("since 2011"
-# and "in 2011" date the same start). Normalized, an Arabic one without its proclitic (rag.arabic.bare).
+# Words that turn a number into a bound, by its direction: "after 1850" is not 1850. Not "about"
+# ("about 63%" said as "63%" is looser, not another fact), nor "since" / "منذ" ("since 2011" and
+# "in 2011" date the same start). Normalized, an Arabic one without its proclitic (rag.arabic.bare).
 _QUALIFIERS = {word: kind for kind, words in {
-    "after": "after following بعد عقب",
+    "after": "after بعد عقب",
     "before": "before prior ago قبل",
-    "about": "about around approximately roughly nearly almost some circa حوالي حوالى نحو قرابه زهاء تقريبا يقارب",
     "more": "more over above exceeding least اكثر ازيد يزيد تزيد يفوق يتجاوز تجاوز",
     "less": "less fewer under below اقل",
 }.items() for word in normalize(words).split()}
-# Words that may stand between a qualifier and its number ("more than 5,100", "حوالي العام 1347").
+# Words that may stand between a qualifier and its number ("more than 5,100", "بعد عام 1850").
 _QUALIFIER_FILLERS = set(normalize("than the of in year من عن علي عام العام عامي سنه السنه").split())
+# Arabic comparatives qualify a number only with their "من" / "عن": "أكثر من 10 دول" is more than
+# ten, "أكثر 10 دول" the ten most.
+_COMPARATIVES = set(normalize("اكثر ازيد اقل").split())
 # Capitalized words of a question that are not its subject: question words, and words an
 # English question translates rather than transliterates (they cannot be matched by spelling).
 _NOT_SUBJECT = set("""What Which Who Whom Whose When Where Why How Did Does Do Is Are Was Were Has Have
@@ -109,7 +112,7 @@ class Signals:
     restates: bool = False
     loops: bool = False  # the same words over and over (a generation loop)
     slot: bool = True  # the asked number or time is there (True when neither is asked)
-    qualified: bool = True  # its quote's numbers keep their "after", "about", "more than"
+    qualified: bool = True  # its quote's numbers keep their "after", "before", "more than"
     logprob: float | None = None
     agrees: float | None = None  # share of what it adds that the other reading's draft says (None: not asked)
 
@@ -313,13 +316,15 @@ def _qualifier_kinds(text: str) -> dict[str, set[str]]:
             while j >= 0 and i - j <= 3 and bare(words[j]) in _QUALIFIER_FILLERS:
                 j -= 1
             kind = _QUALIFIERS.get(bare(words[j])) if j >= 0 else None
+            if kind and bare(words[j]) in _COMPARATIVES and (j + 1 == i or words[j + 1] not in ("من", "عن")):
+                kind = None
             found.setdefault(number, []).append({kind} if kind else set())
     return {number: set.union(*places) if all(places) else set() for number, places in found.items()}
 
 
 def keeps_qualifiers(sentence: str, quote: str) -> bool:
-    """False when a number of the sentence is qualified wherever its quote says it ("بعد 1850",
-    "حوالي العام 1347") and the sentence has no word of that kind: "1850" for "after 1850" tells
+    """False when a number of the sentence is a bound wherever its quote says it ("بعد 1850",
+    "أكثر من 5,100") and the sentence has no word of that kind: "1850" for "after 1850" tells
     another fact than the passage's. Across languages too (an English sentence, an Arabic quote)."""
     kinds_in_sentence = {_QUALIFIERS[w] for w in map(bare, normalize(sentence).split()) if w in _QUALIFIERS}
     quoted = _qualifier_kinds(quote)

@@ -1,13 +1,13 @@
 """The verifier's signals on constructed cases (rag.verify): negation, an absent subject, a
-restated question, an unfilled slot, a number's qualifier dropped, the LLM's token probabilities, and the policy over them.
-No models."""
+restated question, an unfilled slot, a number's qualifier dropped, the LLM's token
+probabilities, and the policy over them. No models."""
 
 from dataclasses import replace
 
 from rag.evaluate import Question, curve, replay, rescore, score
 from rag.verify import (Policy, Signals, Verdict, added_share, added_words_logprob, agreement, cross_check,
-                        keeps_qualifiers, loops, negated, policies, polarity_agrees, restates, second_reading, signals,
-                        slot_filled, subject_share, word_logprobs)
+                        keeps_qualifiers, loops, negated, policies, polarity_agrees, restates, second_reading,
+                        signals, slot_filled, subject_share, word_logprobs)
 
 NOT_DISCUSSED = "وقال لافروف إن الجانبين لم يناقشا التعاون العسكري المباشر"
 DISCUSSED = "وقال لافروف إن الجانبين ناقشا التعاون العسكري المباشر"
@@ -116,12 +116,18 @@ def test_a_number_keeps_what_its_quote_says_of_it_in_either_language():
     petition = "أدت عريضةٌ عبر الإنترنت وقعها أكثر من 5,100 شخص على موقع البرلمان"
     assert not keeps_qualifiers("وقعها 5,100 شخص.", petition)
     assert keeps_qualifiers("More than 5100 people signed it.", petition)  # separators, "than" between
-    assert not keeps_qualifiers("It entered Europe in 1347.", "دخل أوروبا عبر ميناء مارسيليا حوالي العام 1347")
-    assert keeps_qualifiers("It entered Europe around 1347.", "دخل أوروبا عبر ميناء مارسيليا حوالي العام 1347")
-    # a qualifier of another phrase, a "since", a number the quote does not hold: nothing to keep
+    assert not keeps_qualifiers("وقع في 1850.", "وقع بعد عام 1850")  # a year word between
+    assert not keeps_qualifiers("It was signed 3 days ago.", "وقع الاتفاق بعد 3 أيام من المحادثات")
+    # an "about", a qualifier of another phrase, a "since", a number the quote does not hold:
+    # nothing to keep
+    assert keeps_qualifiers("63%.", "ويعطي ذلك كفاءة كارنو النظرية بحوالي 63% مقارنة مع 42%")
     assert keeps_qualifiers("1,000 people died.", "After the war, 1,000 people died in the city.")
     assert keeps_qualifiers("He took power in 2011.", "يحكم منذ عام 2011")
     assert keeps_qualifiers("It cost 40 dollars.", "بلغت الكلفة حوالي 30 دولارا")
+    # an Arabic comparative counts with its "من" ("أكثر من 10"), not as a superlative ("أكثر 10 دول")
+    assert keeps_qualifiers("10 دول.", "وهي من أكثر 10 دول تلوثا")
+    assert not keeps_qualifiers("10 دول.", "وقعها أكثر من 10 دول")
+    assert keeps_qualifiers("the following 3 points", "He made the following 3 points.")
     assert signals("1850.", "متى بدأت؟", 0.8, quote, quote).qualified is False
 
 
