@@ -10,7 +10,8 @@ today's rag.verify), prints a table a set, and draws the dev parts' curves to
 bench/results/precision-coverage.svg. `--heldout` scores the policies in force
 (rag.verify.policies, for the reading mode the run was drafted in) and the claim check alone
 (the pipeline before the verifier), nothing else, on the held-aside parts (and the larger
-`heldout-rest` where it was run): summaries only, to be run once the policy is chosen. Precision comes with its 95 % interval (rag.evaluate.wilson).
+`heldout-rest` where it was run): summaries only, to be run once the policy is chosen.
+Precision comes with its 95 % interval (rag.evaluate.wilson).
 """
 
 from __future__ import annotations
