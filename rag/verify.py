@@ -315,8 +315,9 @@ def _qualifier_kinds(text: str) -> dict[str, set[str]]:
             j = i - 1
             while j >= 0 and i - j <= 3 and bare(words[j]) in _QUALIFIER_FILLERS:
                 j -= 1
-            kind = _QUALIFIERS.get(bare(words[j])) if j >= 0 else None
-            if kind and bare(words[j]) in _COMPARATIVES and (j + 1 == i or words[j + 1] not in ("من", "عن")):
+            before = bare(words[j]) if j >= 0 else ""
+            kind = _QUALIFIERS.get(before)
+            if before in _COMPARATIVES and (j + 1 == i or words[j + 1] not in ("من", "عن")):
                 kind = None
             found.setdefault(number, []).append({kind} if kind else set())
     return {number: set.union(*places) if all(places) else set() for number, places in found.items()}
