@@ -1,13 +1,20 @@
-"""What the web server lets in, before Gradio sees a request: the right Host, no cross-site
-writes, bounded uploads, and a login that cannot be guessed at speed.
+"""What the web server lets in, before Gradio sees a request: the right Host, nothing from another
+site, bounded bodies and uploads, and a login that cannot be guessed at speed.
 
 - Host: a page on another site can point its own name at 127.0.0.1 (DNS rebinding) and then
   drive the app as if it were its own origin; a request whose Host is not a name this server
   is reached by is refused (403). On loopback those names are 127.0.0.1, localhost and ::1.
-- Origin: a browser sends Origin with a cross-site POST (an upload, a chat message); any
-  state-changing request whose Origin is not this server's own (Host) is refused (403).
-  Clients that send no Origin (gradio_client, curl) are not browsers on another site.
-- Uploads: one upload request holds at most MAX_FILES files and MAX_UPLOAD_BYTES in all (413).
+- Origin: any request, GET included, whose Origin is not this server's own (its Host) is refused
+  (403), and so is one without an Origin that the browser marks as sent from another site
+  (`Sec-Fetch-Site: cross-site` or `same-site`, another port of the same host among them). A GET
+  is not harmless: Gradio answers `GET /gradio_api/token` to any Origin with credentials allowed,
+  so a page the user visits could read the session token and then ask and upload as the user.
+  The one exception is a top-level navigation to the page itself (a link to the app clicked on
+  another site): the other site cannot read what it opens. Clients that send neither header
+  (gradio_client, curl) are not browsers on another site.
+- Bodies: a request's body holds at most MAX_BODY_BYTES (413), uploads MAX_UPLOAD_BYTES in all and
+  at most `max_files` parts, counted by the multipart boundary (so no spelling of `filename`
+  slips past); a body without a Content-Length is counted as it arrives.
 - Login: LoginThrottle checks the password in constant time and slows and then locks out
   guessing (every failure waits; after a few the login is shut for a while, right password or not).
 """
@@ -21,8 +28,13 @@ import time
 from urllib.parse import urlsplit
 
 LOOPBACK_NAMES = {"127.0.0.1", "localhost", "::1"}
-SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 UPLOAD_PATH = "/gradio_api/upload"
+# A request body other than an upload: a question with its history is a few KB; Gradio's
+# component_server took a 133 MB one before this limit.
+MAX_BODY_BYTES = 2 * 1024 * 1024
+# Pages a link on another site may open (top-level navigations only): the app and its login.
+PAGE_PATHS = {"/", "/login"}
+FOREIGN_FETCH_SITES = {"cross-site", "same-site"}
 
 
 def host_name(value: str) -> str:
@@ -34,16 +46,18 @@ def host_name(value: str) -> str:
 
 
 class RequestGuard:
-    """ASGI middleware: refuse foreign Host headers, cross-site writes and oversized uploads.
+    """ASGI middleware: refuse foreign Host headers, requests from other sites and oversized bodies.
 
     `allowed_hosts` are the host names (no ports) requests may carry; None allows any (a server
     bound to every interface, behind its login, with no names configured)."""
 
-    def __init__(self, app, allowed_hosts: set[str] | None, max_files: int, max_upload_bytes: int):
+    def __init__(self, app, allowed_hosts: set[str] | None, max_files: int, max_upload_bytes: int,
+                 max_body_bytes: int = MAX_BODY_BYTES):
         self.app = app
         self.allowed_hosts = {h.lower().strip("[]") for h in allowed_hosts} if allowed_hosts is not None else None
         self.max_files = max_files
         self.max_upload_bytes = max_upload_bytes
+        self.max_body_bytes = max_body_bytes
 
     async def __call__(self, scope, receive, send):
         if scope["type"] not in ("http", "websocket"):
@@ -52,34 +66,51 @@ class RequestGuard:
         host = headers.get("host", "")
         if self.allowed_hosts is not None and host_name(host) not in self.allowed_hosts:
             return await _refuse(scope, send, 403, f"host {host!r} is not served here")
-        method = scope.get("method", "GET")
-        origin = headers.get("origin")
-        if scope["type"] == "websocket" or method not in SAFE_METHODS:
-            if origin is not None and (origin == "null" or urlsplit(origin).netloc.lower() != host.lower()):
-                return await _refuse(scope, send, 403, f"cross-site request from {origin!r} refused")
-        if scope["type"] == "http" and method == "POST" and scope.get("path", "").endswith(UPLOAD_PATH):
-            return await self._upload(scope, receive, send, headers)
-        return await self.app(scope, receive, send)
-
-    async def _upload(self, scope, receive, send, headers):
-        try:
-            length = int(headers.get("content-length", ""))
-        except ValueError:
+        foreign = from_another_site(scope, headers)
+        if foreign:
+            return await _refuse(scope, send, 403, f"{foreign} refused")
+        if scope["type"] == "websocket":
+            return await self.app(scope, receive, send)
+        upload = scope.get("method") == "POST" and scope.get("path", "").endswith(UPLOAD_PATH)
+        limit = self.max_upload_bytes if upload else self.max_body_bytes
+        length = headers.get("content-length")
+        if length is not None:
+            if not length.isdigit():
+                return await _refuse(scope, send, 400, "a Content-Length is a number")
+            if int(length) > limit:
+                return await _refuse(scope, send, 413, _too_large(limit, upload))
+        elif upload:
             return await _refuse(scope, send, 411, "an upload needs a Content-Length")
-        if length > self.max_upload_bytes:
-            return await _refuse(scope, send, 413, f"an upload may hold {self.max_upload_bytes // 2**20} MB in all")
-        files, tail, over = 0, b"", False
+        boundary = None
+        if upload:
+            boundary = multipart_boundary(headers.get("content-type", ""))
+            if boundary is None:
+                return await _refuse(scope, send, 400, "an upload is multipart/form-data with a boundary")
+        return await self._bounded(scope, receive, send, limit, boundary)
+
+    async def _bounded(self, scope, receive, send, limit: int, boundary: bytes | None):
+        """Pass the request on, counting its body as it arrives: past `limit` bytes, or past
+        max_files parts of an upload, the app is told the client left (it stores nothing) and the
+        client gets 413."""
+        received, parts, tail, over = 0, 0, b"", ""
+        delimiter = b"--" + boundary if boundary else b""
 
         async def counted_receive():
-            nonlocal files, tail, over
+            nonlocal received, parts, tail, over
             message = await receive()
             if message["type"] == "http.request" and not over:
-                data = tail + message.get("body", b"")
-                files += data.count(b'filename="') - tail.count(b'filename="')
-                tail = data[-16:]
-                if files > self.max_files:
-                    over = True
-                    return {"type": "http.disconnect"}  # the app stops reading and stores nothing
+                body = message.get("body", b"")
+                received += len(body)
+                if received > limit:
+                    over = _too_large(limit, boundary is not None)
+                elif delimiter:
+                    data = tail + body
+                    parts += data.count(delimiter) - tail.count(delimiter)
+                    tail = data[-(len(delimiter) - 1):]
+                    if parts - 1 > self.max_files:  # the last delimiter closes the body
+                        over = f"an upload may hold at most {self.max_files} files"
+                if over:
+                    return {"type": "http.disconnect"}
             return message
 
         async def held_send(message):
@@ -92,7 +123,41 @@ class RequestGuard:
             if not over:
                 raise
         if over:
-            await _refuse(scope, send, 413, f"an upload may hold at most {self.max_files} files")
+            await _refuse(scope, send, 413, over)
+
+
+def from_another_site(scope, headers: dict[str, str]) -> str | None:
+    """What marks this request as sent by a page of another site, None when nothing does."""
+    host = headers.get("host", "").lower()
+    origin = headers.get("origin")
+    if origin is not None:
+        if origin == "null" or urlsplit(origin).netloc.lower() != host:
+            return f"a request from {origin!r}"
+        return None
+    site = headers.get("sec-fetch-site", "").lower()
+    if site not in FOREIGN_FETCH_SITES:
+        return None
+    navigation = (scope["type"] == "http" and scope.get("method") in ("GET", "HEAD")
+                  and headers.get("sec-fetch-mode") == "navigate" and headers.get("sec-fetch-dest") == "document"
+                  and scope.get("path", "") in PAGE_PATHS)
+    return None if navigation else f"a {site} request"
+
+
+def multipart_boundary(content_type: str) -> bytes | None:
+    """The boundary of a multipart/form-data Content-Type, None for any other body."""
+    kind, _, params = content_type.partition(";")
+    if kind.strip().lower() != "multipart/form-data":
+        return None
+    for param in params.split(";"):
+        key, _, value = param.strip().partition("=")
+        if key.strip().lower() == "boundary" and value.strip().strip('"'):
+            return value.strip().strip('"').encode("latin-1")
+    return None
+
+
+def _too_large(limit: int, upload: bool) -> str:
+    return (f"an upload may hold {limit / 2**20:g} MB in all" if upload
+            else f"a request body may hold {limit / 2**20:g} MB at most")
 
 
 async def _refuse(scope, send, status: int, reason: str) -> None:
