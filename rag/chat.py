@@ -141,7 +141,9 @@ class Assistant:
         if self._llm is not None:
             return self._llm.name
         if self.settings.llm_url:
-            return f"{self.settings.llm_model or 'model'} ({self.settings.llm_url})"
+            from rag.llm.openai_compat import without_credentials
+
+            return f"{self.settings.llm_model or 'model'} ({without_credentials(self.settings.llm_url)})"
         return self.settings.llm.name
 
     @property

@@ -59,6 +59,9 @@ class Settings:
                              "--llm-model")
     llm_api_key: str = setting("", "RAG_LLM_API_KEY", "API key for that server (environment only)", repr=False)
     llm_timeout: float = setting(120.0, "RAG_LLM_TIMEOUT", "seconds to wait for that server")
+    llm_deadline: float = setting(300.0, "RAG_LLM_DEADLINE", "seconds one answer from that server may take in all")
+    llm_proxy: str = setting("", "RAG_LLM_PROXY", "proxy for that server's requests (default none: "
+                             "HTTP_PROXY and the like are not used, so the API key goes to the server only)")
     llm_options: str = setting("", "RAG_LLM_OPTIONS", "engine-specific request fields for that server, "
                                "a JSON object")
     embedder_dtype: str = setting("auto", "RAG_EMBEDDER_DTYPE", "embedder precision: auto, bf16 or fp32")

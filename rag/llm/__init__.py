@@ -22,7 +22,8 @@ def load(settings) -> LLM:
         if not isinstance(options, dict):
             raise LLMError("RAG_LLM_OPTIONS must be a JSON object, such as {\"repeat_penalty\": 1.0}")
         return OpenAICompatible(settings.llm_url, settings.llm_model, settings.llm_api_key,
-                                settings.llm_timeout, options)
+                                settings.llm_timeout, options, deadline=settings.llm_deadline,
+                                proxy=settings.llm_proxy)
     from rag.llm.llamacpp import LlamaCpp
 
     return LlamaCpp(settings.llm, settings.context_tokens, settings.threads,
