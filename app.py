@@ -39,7 +39,7 @@ from rag.types import Citation  # noqa: E402
 from rag.corpus import SUFFIXES  # noqa: E402
 from rag.dates import shown_date  # noqa: E402
 from rag.filters import FilterError, make_filter  # noqa: E402
-from rag.guard import LOOPBACK_NAMES, LoginThrottle, RequestGuard, parse_login  # noqa: E402
+from rag.guard import LOOPBACK_NAMES, LoginThrottle, RequestGuard, hide_paths, parse_login  # noqa: E402
 from rag.embedder import Embedder  # noqa: E402
 from rag.ingest import IngestCancelled, TooLarge, build_missing_index, describe_progress, ingest  # noqa: E402
 from rag.llm import LLMError  # noqa: E402
@@ -241,12 +241,23 @@ def sources_html(answer: Answer | None, show_retrieved: bool = False) -> str:
     return "\n".join(rows)
 
 
-def index_status(assistant: Assistant) -> str:
+def shown_to(remote: bool, settings: Settings):
+    """What messages become on their way to the browser: as they are on loopback; beyond it,
+    without the server's paths (the index folder, the model cache, the corpus folder)."""
+    if not remote:
+        return lambda text: text
+    folders = {str(settings.index_dir): "the index folder", str(settings.corpus_dir): "the corpus folder",
+               str(settings.model_dir): "the model cache", str(Path.home()): "~"}
+    return lambda text: hide_paths(text, folders)
+
+
+def index_status(assistant: Assistant, remote: bool = False) -> str:
     store = assistant.store
     dated, outlets = store.dates(), store.sources()
     spans = (f" · dated {shown_date(dated[0])} – {shown_date(dated[1])}" if dated else "") + \
         (f" · {len(outlets)} sources" if outlets else "")
-    return (f"**Index** `{assistant.settings.index_dir}`: {len(store.articles)} articles, "
+    where = assistant.settings.index_dir.name if remote else assistant.settings.index_dir
+    return (f"**Index** `{where}`: {len(store.articles)} articles, "
             f"{len(store.chunks)} chunks{spans} · **embedder** {store.manifest['embedder']['name']} "
             f"({store.manifest['embedder']['dim']}-d) · **LLM** {assistant.llm_name}")
 
@@ -344,10 +355,11 @@ def add_articles(assistant: Assistant, files: list[str] | None, progress, replac
             + ("\n\nWarnings:\n" + "\n".join(warnings) if warnings else ""))
 
 
-def responder(assistant: Assistant):
+def responder(assistant: Assistant, shown=lambda text: text):
     """The chat's function for Gradio: (message, history, top_k, show_retrieved, since, until,
     sources) -> (shown answer, sources HTML), the draft streamed as it is written, then the
-    checked answer with its sources; since/until/sources choose which articles may answer."""
+    checked answer with its sources; since/until/sources choose which articles may answer.
+    `shown` makes an error message fit for the browser (shown_to)."""
     def respond(message, history: list[dict], top_k: int, show_retrieved: bool, since: str = "", until: str = "",
                 sources: list[str] | None = None):
         partial = ""
@@ -363,11 +375,11 @@ def responder(assistant: Assistant):
                     partial += piece
                     yield draft_text(partial), ""
         except (QuestionError, LLMError, FilterError) as exc:  # said in the chat: a question it cannot take, a server down
-            yield shown_text(str(exc)), ""
+            yield shown_text(shown(str(exc))), ""
     return respond
 
 
-def json_answerer(assistant: Assistant):
+def json_answerer(assistant: Assistant, shown=lambda text: text):
     """The API `rag ask --server` calls: (question, top_k, since, until, sources) -> JSON lines,
     each {"piece": text} as the draft is written, then {"answer": Answer.to_json()}, or
     {"error": message} for a question it cannot take. The same answer path, LLM queue and login
@@ -380,12 +392,14 @@ def json_answerer(assistant: Assistant):
                 yield json.dumps({"answer": piece.to_json()} if isinstance(piece, Answer) else {"piece": piece},
                                  ensure_ascii=False)
         except (QuestionError, LLMError, FilterError) as exc:
-            yield json.dumps({"error": str(exc)}, ensure_ascii=False)
+            yield json.dumps({"error": shown(str(exc))}, ensure_ascii=False)
     return ask
 
 
-def build(assistant: Assistant) -> gr.Blocks:
-    respond = responder(assistant)
+def build(assistant: Assistant, remote: bool = False) -> gr.Blocks:
+    """The UI; `remote` when it is served beyond loopback (its messages keep no server paths)."""
+    shown = shown_to(remote, assistant.settings)
+    respond = responder(assistant, shown)
 
     with gr.Blocks(title="News Q&A · أسئلة الأخبار", fill_height=True, delete_cache=CACHE_CLEANUP) as demo:
         sources = gr.HTML(render=False, elem_id="sources")
@@ -415,7 +429,7 @@ def build(assistant: Assistant) -> gr.Blocks:
                 gr.Markdown("### Sources · المصادر")
                 sources.render()
                 with gr.Accordion("Articles · المقالات", open=False):
-                    status = gr.Markdown(index_status(assistant))
+                    status = gr.Markdown(index_status(assistant, remote))
                     files = gr.File(
                         label=f"Add articles ({', '.join(sorted(SUFFIXES))}; up to {MAX_FILES} files, "
                               f"{MAX_FILE_BYTES // (1024 * 1024)} MB each, {MAX_UPLOAD_BYTES // (1024 * 1024)} MB in all)",
@@ -430,13 +444,13 @@ def build(assistant: Assistant) -> gr.Blocks:
                        api_visibility="private", queue=False)
 
         def upload(chosen, replacing, progress=gr.Progress()):
-            report = add_articles(assistant, chosen, progress, bool(replacing))
-            return report, index_status(assistant), None, gr.update(choices=list(assistant.store.sources()))
+            report = shown(add_articles(assistant, chosen, progress, bool(replacing)))
+            return report, index_status(assistant, remote), None, gr.update(choices=list(assistant.store.sources()))
 
         add.click(upload, [files, replace], [added, status, files, outlets], api_name="add_articles",
                   concurrency_limit=1, concurrency_id="ingest")
         stop.click(_CANCEL.set, None, None, queue=False, api_visibility="private")
-        gr.api(json_answerer(assistant), api_name="ask", concurrency_limit=1)
+        gr.api(json_answerer(assistant, shown), api_name="ask", concurrency_limit=1)
     return demo
 
 
@@ -484,7 +498,7 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, auth_fi
         print(f"built the index in {settings.index_dir} from {settings.corpus_dir}: {report.total_articles} "
               f"articles ({len(report.problems)} files skipped)", file=sys.stderr)
     assistant = Assistant(settings, embedder=embedder)
-    demo = build(assistant)
+    demo = build(assistant, remote=not loopback)
     refusals = (f"<script>window.RAG_REFUSALS = {json.dumps([say(lang) for say in (refusal, withheld) for lang in ('en', 'ar')])};"
                 f" window.RAG_DRAFT = {json.dumps(DRAFT)};</script>")
     guard = Middleware(RequestGuard, allowed_hosts=allowed_hosts(host), max_files=MAX_FILES,

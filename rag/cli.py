@@ -18,7 +18,9 @@ from rag.sanitize import printable  # noqa: E402
 
 
 def _err(*args) -> None:
-    print(*args, file=sys.stderr, flush=True)
+    """A message on stderr; its control characters shown as escapes (an error text may come from
+    a server or a file)."""
+    print(*(printable(str(a)) for a in args), file=sys.stderr, flush=True)
 
 
 def cmd_setup(args) -> int:

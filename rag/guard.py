@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import json
+import re
 import time
 from urllib.parse import urlsplit
 
@@ -204,3 +205,17 @@ def parse_login(value: str | None) -> tuple[str, str]:
     if not colon or not user or not password:
         raise ValueError("a login is USER:PASSWORD, both non-empty")
     return user, password
+
+
+# An absolute POSIX path in a message (not the path of a URL: no word, ':' or '/' before it).
+_ABSOLUTE_PATH = re.compile(r"(?<![\w:/.~])/(?:[^\s/'\"`<>()]+/)+([^\s/'\"`<>()]*)")
+
+
+def hide_paths(text: str, folders: dict[str, str]) -> str:
+    """`text` as a user on another machine may see it: each of the server's `folders` (path ->
+    what it is: "the index folder") named by what it is, any other absolute path by its last part
+    ("…/x.txt"). Server paths tell a remote user how the machine is laid out, and nothing they
+    can use."""
+    for folder, name in sorted(folders.items(), key=lambda item: -len(item[0])):
+        text = text.replace(folder.rstrip("/"), name)
+    return _ABSOLUTE_PATH.sub(lambda m: "…/" + m.group(1), text)

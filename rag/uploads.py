@@ -127,8 +127,9 @@ def _taken_id(articles: list[corpus.Article], target: Path, indexed: dict[str, s
         if article.id in in_upload:
             return f"article id {article.id!r} is also in {in_upload[article.id]} of this upload"
         source = indexed.get(article.id)
-        if source is not None and Path(source).name != target.name:
-            where = f" from {Path(source).name}" if source else ""
+        if source is not None and not _same_file(source, target):
+            # by the whole path: corpus/sub/x.txt and an upload x.txt share a name, not a file
+            where = f" from {_in_corpus(source, corpus_dir)}" if source else ""
             return (f"article id {article.id!r} is already in the index{where}; rename the file "
                     f"(or give the record another id), or replace {Path(source).name or 'that file'} itself")
     if target.suffix.lower() in corpus.TEXT_SUFFIXES:  # x.md beside x.txt would share the id x
@@ -136,6 +137,18 @@ def _taken_id(articles: list[corpus.Article], target: Path, indexed: dict[str, s
             if (corpus_dir / f"{target.stem}{other}").exists():
                 return f"the corpus has {target.stem}{other}, whose article id {target.stem!r} this file would take"
     return None
+
+
+def _same_file(source: str, target: Path) -> bool:
+    return bool(source) and Path(source).resolve() == target.resolve()
+
+
+def _in_corpus(source: str, corpus_dir: Path) -> str:
+    """The indexed file as a user knows it: its place in the corpus folder, else its name."""
+    try:
+        return str(Path(source).resolve().relative_to(corpus_dir.resolve()))
+    except ValueError:
+        return Path(source).name
 
 
 def _copy(temporary: Path, target: Path, replace: bool, result: UploadResult) -> str | None:

@@ -144,3 +144,31 @@ def test_a_question_asked_during_the_warm_up_is_told_it_waits():
     assert shown[0] == app.shown_text(app.WARMING) and shown[-1] == "The articles do not say."
     waiting.ready.set()
     assert [text for text, _ in app.responder(waiting)("Who will Kerry meet?", [], 3, False)] == ["The articles do not say."]
+
+
+def test_beyond_loopback_messages_keep_no_server_paths(tmp_path):
+    from pathlib import Path
+
+    from rag.config import Settings
+    from rag.guard import hide_paths
+    from rag.llm import LLMError
+
+    settings = Settings.load(index_dir=tmp_path / "srv" / "index", corpus_dir=tmp_path / "srv" / "corpus",
+                             model_dir=tmp_path / "cache" / "models")
+    message = (f"the index in {settings.index_dir}/versions/3 is damaged; the model "
+               f"{settings.model_dir}/qwen.gguf; /etc/rag/other/day.json (line 3); see http://host/v1/models")
+    hidden = app.shown_to(True, settings)(message)
+    assert str(tmp_path) not in hidden and "/etc/rag" not in hidden
+    assert "the index folder/versions/3" in hidden and "the model cache/qwen.gguf" in hidden
+    assert "…/day.json (line 3)" in hidden and "http://host/v1/models" in hidden  # a URL is no path
+    assert app.shown_to(False, settings)(message) == message  # on loopback the details help
+    assert hide_paths(f"{Path.home()}/x/y.txt", {str(Path.home()): "~"}) == "~/x/y.txt"
+
+    class Failing(_Streaming):
+        def stream(self, question, history, top_k, where=None):
+            raise LLMError(f"no GGUF model at {settings.model_dir}/qwen.gguf; run `rag setup`")
+
+    [(said, _)] = list(app.responder(Failing([]), app.shown_to(True, settings))("q", [], 3, False))
+    assert str(tmp_path) not in said and "the model cache/qwen.gguf" in said
+    [line] = list(app.json_answerer(Failing([]), app.shown_to(True, settings))("q"))
+    assert str(tmp_path) not in line and "the model cache" in line

@@ -154,3 +154,26 @@ def test_headlines_are_filtered_and_flagged_sentences_reported(tmp_path):
     [flag] = [w for w in report.warnings if "instruction" in w.reason]
     assert "Note to the AI" in flag.reason and flag.path == str(path)
     assert instruction_spans(path.read_text(encoding="utf-8"))
+
+
+def test_rag_ask_server_shows_a_servers_error_text_with_its_controls_escaped(monkeypatch, capsys):
+    import gradio_client
+
+    from rag import cli
+
+    class Job:
+        def __iter__(self):
+            yield json.dumps({"error": "no such source \x1b[2J\x1b]0;pwned\x07 \u202eevil"})
+
+    class Server:
+        def __init__(self, *args, **kwargs):
+            pass
+
+        def submit(self, *args, **kwargs):
+            return Job()
+
+    monkeypatch.setattr(gradio_client, "Client", Server)
+    assert cli.main(["ask", "--server", "http://127.0.0.1:9/", "Who is Peskov?"]) == 2
+    said = capsys.readouterr().err
+    assert "\x1b" not in said and "\x07" not in said and "\u202e" not in said
+    assert "\\x1b[2J" in said and "no such source" in said

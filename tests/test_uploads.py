@@ -122,3 +122,28 @@ def test_stale_part_files_are_removed_and_fresh_ones_left(tmp_path):
     os.utime(stale, (time.time() - 2 * uploads.STALE_PART_SECONDS,) * 2)
     uploads.accept([("a.txt", _file(tmp_path, "a.txt", b"T\n\nx"))], corpus)
     assert not stale.exists() and fresh.exists()
+
+
+def test_an_upload_never_shadows_an_article_of_the_same_file_name_in_a_subfolder_or_a_zip(tmp_path):
+    import zipfile
+
+    corpus = tmp_path / "corpus"
+    (corpus / "sub").mkdir(parents=True)
+    (corpus / "sub" / "x.txt").write_text("Old headline\n\nOld text.", encoding="utf-8")
+    (corpus / "sub" / "day.zip").write_bytes(b"")
+    with zipfile.ZipFile(corpus / "sub" / "day.zip", "w") as z:
+        z.writestr("inner/story.txt", "Zipped headline\n\nZipped text.")
+    indexed = _indexed(corpus)
+    assert set(indexed) == {"x", "story"}
+    packed = tmp_path / "incoming" / "day.zip"
+    packed.parent.mkdir()
+    with zipfile.ZipFile(packed, "w") as z:
+        z.writestr("sub/story.txt", "Other headline\n\nOther text.")
+    for replace in (False, True):
+        result = uploads.accept([("x.txt", _file(tmp_path, "x.txt", b"New headline\n\nNew text.")),
+                                 ("day.zip", packed)], corpus, indexed, replace=replace)
+        assert not result.saved, result.saved
+        reasons = {p.path: p.reason for p in result.problems}
+        assert "article id 'x' is already in the index from sub/x.txt" in reasons["x.txt"]
+        assert "article id 'story' is already in the index from sub/day.zip" in reasons["day.zip"]
+    assert sorted(p.name for p in corpus.iterdir()) == ["sub"]
