@@ -46,6 +46,7 @@ from rag.llm import LLMError  # noqa: E402
 from rag.prompts import refusal, withheld  # noqa: E402
 from rag.index_folder import StoreError  # noqa: E402
 from rag.uploads import MAX_FILE_BYTES, MAX_FILES, MAX_UPLOAD_BYTES, accept  # noqa: E402
+from rag.corpus import ReadCancelled  # noqa: E402
 
 QUEUE_SIZE = 64  # questions and uploads waiting at once; more are told the server is busy
 CACHE_CLEANUP = (3600, 3600)  # Gradio's uploaded-file cache: checked hourly, files over an hour old go
@@ -300,19 +301,16 @@ def indexed_ids(assistant: Assistant) -> dict[str, str]:
 
 
 def add_articles(assistant: Assistant, files: list[str] | None, progress, replace: bool = False) -> str:
-    """Check uploaded files, copy the good ones into the corpus folder and index them; a
+    """Check uploaded files, index the good ones and then place them in the corpus folder; a
     Markdown report of what was added, what was refused and why, and what to know about what
-    was added. A failed or stopped ingest takes its files back out of the corpus folder."""
+    was added. Each file is read once, in the reading worker (its limits, Stop heard while it
+    reads); a failed or stopped upload leaves the corpus folder and the index as they were."""
     if not files:
         return "Choose one or more article files first."
     uploaded = [(Path(f).name, Path(f)) for f in files]
     settings = assistant.settings
     with _INGEST_LOCK:
         _CANCEL.clear()
-        accepted = accept(uploaded, settings.corpus_dir, indexed_ids(assistant), replace=replace)
-        refused = _report_lines(accepted.problems)
-        if not accepted.saved:
-            return "Nothing was added.\n" + "\n".join(refused)
         started, waited, shown = time.monotonic(), 0.0, [0.0, ""]
 
         def show(done: int, total: int, articles: int) -> None:
@@ -330,17 +328,26 @@ def add_articles(assistant: Assistant, files: list[str] | None, progress, replac
 
         progress(0, desc="Reading articles")
         try:
+            accepted = accept(uploaded, settings.corpus_dir, indexed_ids(assistant), replace=replace,
+                              limits=settings.read_limits, should_stop=stop)
+        except ReadCancelled:
+            return "Stopped: nothing was added; the index is as it was."
+        refused = _report_lines(accepted.problems)
+        if not accepted.saved:
+            return "Nothing was added.\n" + "\n".join(refused)
+        try:
             report = ingest(accepted.saved, settings, assistant.embedder, progress=show, remove_missing=False,
                             lock_timeout=UPLOAD_LOCK_SECONDS, max_chunks=UPLOAD_CHUNKS, should_stop=stop,
-                            pause=answers_first)
+                            pause=answers_first, loaded=accepted.loaded())
         except (IngestCancelled, TooLarge, StoreError) as exc:
-            accepted.undo()
+            accepted.discard()
             why = ("Stopped: nothing was added; the index is as it was." if isinstance(exc, IngestCancelled)
                    else f"Nothing was added: {html.escape(str(exc))}")
             return why + ("\n\nNot added:\n" + "\n".join(refused) if refused else "")
         except BaseException:
-            accepted.undo()  # an unexpected failure leaves no file in the corpus that is not indexed
+            accepted.discard()  # an unexpected failure leaves no file in the corpus that is not indexed
             raise
+        refused += _report_lines(accepted.place())  # the index holds them: now the files
         assistant.reload_index()
     refused += _report_lines(report.problems)
     warnings = _report_lines(accepted.warnings + report.warnings)

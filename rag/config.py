@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 from rag.condense import EVIDENCE_TOKENS
-from rag.corpus import MAX_ARTICLE_CHARS
+from rag.corpus import MAX_ARTICLE_CHARS, ReadLimits
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # Hybrid ranking's defaults (see rag.retriever.Fusion): BM25's weight chosen on XQuAD
@@ -94,6 +94,13 @@ class Settings:
     chunk_overlap_sentences: int = setting(1, "RAG_CHUNK_OVERLAP_SENTENCES", "sentences a chunk repeats of the one before")
     max_article_chars: int = setting(MAX_ARTICLE_CHARS, "RAG_MAX_ARTICLE_CHARS", "longest article indexed, "
                                      "in characters (longer ones are cut, with a warning)")
+    read_seconds: float = setting(ReadLimits.seconds, "RAG_READ_SECONDS", "CPU seconds to read one file "
+                                  "(twice this on the clock); a file over it is reported and skipped")
+    read_memory_mb: int = setting(ReadLimits.memory_mb, "RAG_READ_MEMORY_MB", "memory the process reading "
+                                  "files may use, in MB")
+    pdf_pages: int = setting(ReadLimits.pdf_pages, "RAG_PDF_PAGES", "pages of one PDF read")
+    unpacked_mb: int = setting(ReadLimits.unpacked_mb, "RAG_UNPACKED_MB", "MB a ZIP or DOCX may unpack to, "
+                               "its members together")
 
     @classmethod
     def load(cls, **overrides) -> "Settings":
@@ -118,6 +125,10 @@ class Settings:
     def from_args(cls, args) -> "Settings":
         """Settings from the environment, with the flags of add_flags that were given."""
         return cls.load(**{f.name: getattr(args, f.name, None) for f in fields(cls) if f.metadata["flag"]})
+
+    @property
+    def read_limits(self) -> ReadLimits:
+        return ReadLimits(self.read_seconds, self.read_memory_mb, self.pdf_pages, self.unpacked_mb)
 
     @property
     def headlines(self) -> bool:

@@ -100,7 +100,7 @@ def build_missing_index(settings: Settings, embedder: Embedder) -> IngestReport 
 def ingest(paths: list[Path], settings: Settings, embedder: Embedder, rebuild: bool = False,
            progress=None, remove_missing: bool | None = None, lock_timeout: float = -1,
            max_chunks: int | None = None, should_stop=None, batch_chunks: int | None = None,
-           pause=None) -> IngestReport:
+           pause=None, loaded: corpus.LoadResult | None = None) -> IngestReport:
     """Ingest the articles under `paths` into settings.index_dir, as its one writer (the index's
     writer_lock is held from loading to saving; `lock_timeout` seconds to wait for it, -1 for
     as long as it takes, else store.IndexBusy).
@@ -121,12 +121,14 @@ def ingest(paths: list[Path], settings: Settings, embedder: Embedder, rebuild: b
     often, ends the ingest with IngestCancelled, keeping only what was committed before. More
     than `max_chunks` chunks to embed raise TooLarge before any is. `pause()`, called after
     each embedding batch, may block: an upload waits there while the UI answers (rag.priority).
+    `loaded` is what was read of `paths` already (an upload, checked before it is placed): it is
+    not read again.
     """
     if remove_missing is None:
         remove_missing = any(Path(p).is_dir() for p in paths)
     with writer_lock(settings.index_dir, lock_timeout):
         return _ingest(paths, settings, embedder, rebuild, progress, remove_missing, max_chunks, should_stop,
-                       batch_chunks, pause)
+                       batch_chunks, pause, loaded)
 
 
 def _starting_store(settings: Settings, embedder: Embedder, chunker: dict, rebuild: bool) -> Store:
@@ -169,14 +171,18 @@ def batches(articles: list, chunks_by_article: dict, size: int | None) -> list[l
 
 
 def _ingest(paths, settings, embedder, rebuild, progress, remove_missing, max_chunks, should_stop,
-            batch_chunks, pause) -> IngestReport:
+            batch_chunks, pause, loaded) -> IngestReport:
     started = time.perf_counter()
     chunker = chunker_settings(settings)
     replaces = pointer_text(settings.index_dir)  # the version this writer starts from
     store = _starting_store(settings, embedder, chunker, rebuild)
     resumed = rebuild and bool(store.articles)  # from a checkpoint of a stopped rebuild
 
-    loaded = corpus.load(paths, settings.max_article_chars)
+    if loaded is None:
+        try:
+            loaded = corpus.load(paths, settings.max_article_chars, limits=settings.read_limits, should_stop=should_stop)
+        except corpus.ReadCancelled:
+            raise IngestCancelled("stopped while reading the articles; the index is as it was") from None
     report = IngestReport(problems=loaded.problems, warnings=loaded.warnings)
     # An article whose file failed to read this time keeps what the index already has of it.
     failed_sources = {p.path for p in loaded.problems}

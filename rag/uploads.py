@@ -1,8 +1,11 @@
 """Articles uploaded through the UI: all checked first, then copied into the corpus folder under a
 safe name, never over another file unless the user asked to replace it.
 
-Only files that load as articles are copied, so a bad upload is reported and leaves the corpus
-and the index as they were. The uploaded file's own name never chooses where anything is
+Each file is read once, here (in the reading worker, inside its limits), and what was read is
+what the ingest indexes. Only files that load as articles are copied, first into a staging
+folder inside the corpus (hidden, so never read as articles) and into place only once the index
+holds them (UploadResult.place; discard() otherwise): a bad upload, a copy that fails midway, a
+stopped or failed ingest leave the corpus and the index as they were. The uploaded file's own name never chooses where anything is
 written: it is cut to its last part and to safe characters first (no `../`, no absolute paths).
 A name or article id that is already taken is refused; with `replace`, a file of the same name
 is replaced and the old one kept in the corpus's `.replaced/` folder (hidden folders are not
@@ -16,7 +19,7 @@ import re
 import shutil
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace as with_fields
 from pathlib import Path
 
 from rag import corpus
@@ -25,27 +28,42 @@ MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_FILES = 50
 MAX_UPLOAD_BYTES = 100 * 1024 * 1024  # one upload request in all (app's request guard)
 REPLACED = ".replaced"  # the previous versions of replaced files, inside the corpus folder
-STALE_PART_SECONDS = 3600  # a .part file this old is a leftover of a copy that died
+STAGING = ".staging-"  # an upload's copies until the index holds them: .staging-<random>/ in the corpus
+STALE_PART_SECONDS = 3600  # a .part file or staging folder this old is a leftover of a copy that died
 _UNSAFE = re.compile(r"[^\w.\-]+", re.UNICODE)
 
 
 @dataclass
 class UploadResult:
-    saved: list[Path] = field(default_factory=list)  # copied into the corpus folder
+    saved: list[Path] = field(default_factory=list)  # where the checked files go in the corpus folder
     problems: list[corpus.Problem] = field(default_factory=list)  # rejected, with the reason
     warnings: list[corpus.Problem] = field(default_factory=list)  # saved, but worth knowing
     replaced: dict[Path, Path] = field(default_factory=dict)  # saved file -> where its old version went
     articles: dict[str, list[corpus.Article]] = field(default_factory=dict)  # file name -> what was read of it
+    staged: dict[Path, Path] = field(default_factory=dict)  # saved file -> its copy in the staging folder
+    replace: bool = False
 
-    def undo(self) -> None:
-        """Take this upload back out of the corpus folder: new files removed, replaced ones restored."""
-        for path in self.saved:
-            backup = self.replaced.get(path)
-            if backup is not None:
-                os.replace(backup, path)
-            else:
-                path.unlink(missing_ok=True)
-        self.saved, self.replaced = [], {}
+    def loaded(self) -> corpus.LoadResult:
+        """What was read of the saved files, as the ingest takes it (each article's source_path
+        already the file's place in the corpus)."""
+        return corpus.deduplicated([a for path in self.saved for a in self.articles.get(path.name, [])])
+
+    def place(self) -> list[corpus.Problem]:
+        """Move the staged copies into place (a replaced file's old version into .replaced/),
+        never over a file that appeared meanwhile; what could not be placed, with the reason."""
+        problems = []
+        for target, staged in self.staged.items():
+            problem = _place(staged, target, self.replace, self)
+            if problem:
+                problems.append(corpus.Problem(target.name, problem))
+        self.discard()
+        return problems
+
+    def discard(self) -> None:
+        """Take back what is still staged: the corpus folder as it was before the upload."""
+        for staged in {p.parent for p in self.staged.values()}:
+            shutil.rmtree(staged, ignore_errors=True)
+        self.staged = {}
 
 
 def safe_name(name: str) -> str:
@@ -60,12 +78,14 @@ def safe_name(name: str) -> str:
 
 
 def accept(uploaded: list[tuple[str, Path]], corpus_dir: Path, indexed: dict[str, str] | None = None,
-           replace: bool = False) -> UploadResult:
-    """Check each (original name, temporary path), then copy the good ones into `corpus_dir`.
+           replace: bool = False, limits: corpus.ReadLimits = corpus.ReadLimits(), should_stop=None) -> UploadResult:
+    """Check each (original name, temporary path), then copy the good ones into a staging folder
+    of `corpus_dir` (UploadResult.place moves them into place).
 
     `indexed` maps the index's article ids to the file each was read from. Nothing is copied
-    before every file has been checked; a bad file is reported and skipped."""
-    result = UploadResult()
+    before every file has been checked; a bad file is reported and skipped. Each file is read
+    inside `limits`; should_stop() ends the reading with corpus.ReadCancelled."""
+    result = UploadResult(replace=replace)
     if len(uploaded) > MAX_FILES:
         result.problems.append(corpus.Problem(
             f"{len(uploaded)} files", f"too many files at once; the limit is {MAX_FILES}"))
@@ -82,7 +102,7 @@ def accept(uploaded: list[tuple[str, Path]], corpus_dir: Path, indexed: dict[str
         reason = _rejection(name, temporary, names)
         loaded = None
         if not reason:
-            loaded = corpus.load([temporary], names={temporary: name})
+            loaded = corpus.load([temporary], names={temporary: name}, limits=limits, should_stop=should_stop)
             if loaded.problems and not loaded.articles:
                 reason = loaded.problems[0].reason
         if not reason and target.exists() and not replace:
@@ -98,13 +118,29 @@ def accept(uploaded: list[tuple[str, Path]], corpus_dir: Path, indexed: dict[str
         result.warnings += [corpus.Problem(original, p.reason, p.where) for p in loaded.warnings]
         names.add(name)
         ids.update((a.id, name) for a in loaded.articles)
-        result.articles[name] = loaded.articles
+        result.articles[name] = [with_fields(a, source_path=str(target)) for a in loaded.articles]
         good.append((temporary, target))
-    for temporary, target in good:
-        problem = _copy(temporary, target, replace, result)
-        if problem:
-            result.problems.append(corpus.Problem(target.name, problem))
+    if good:
+        _stage(good, corpus_dir, result)
     return result
+
+
+def _stage(good: list[tuple[Path, Path]], corpus_dir: Path, result: UploadResult) -> None:
+    """Copy every checked file into one new staging folder; a failed copy (a full disk) takes
+    them all back and says so."""
+    staging = corpus_dir / f"{STAGING}{uuid.uuid4().hex[:12]}"
+    try:
+        staging.mkdir()
+        for temporary, target in good:
+            staged = staging / target.name
+            shutil.copyfile(temporary, staged)
+            result.staged[target] = staged
+            result.saved.append(target)
+    except OSError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        result.problems.append(corpus.Problem(
+            f"{len(good)} files", f"could not be copied into the corpus folder ({exc.strerror or exc}); nothing was added"))
+        result.saved, result.staged, result.articles = [], {}, {}
 
 
 def _rejection(name: str, path: Path, taken: set[str]) -> str | None:
@@ -151,11 +187,9 @@ def _in_corpus(source: str, corpus_dir: Path) -> str:
         return Path(source).name
 
 
-def _copy(temporary: Path, target: Path, replace: bool, result: UploadResult) -> str | None:
-    """Copy one checked upload to `target` without ever overwriting a file: a hard link of a
+def _place(staged: Path, target: Path, replace: bool, result: UploadResult) -> str | None:
+    """Move one staged upload to `target` without ever overwriting a file: a hard link of the
     finished copy, which fails if the name was taken meanwhile (another server, a user)."""
-    partial = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.part")
-    shutil.copyfile(temporary, partial)
     try:
         backup = None
         if replace and target.exists():
@@ -163,17 +197,17 @@ def _copy(temporary: Path, target: Path, replace: bool, result: UploadResult) ->
             backup.parent.mkdir(exist_ok=True)
             os.replace(target, backup)
         try:
-            _link_new(partial, target)
+            _link_new(staged, target)
         except FileExistsError:
             if backup is not None:
                 os.replace(backup, target)
-            return "a file of this name appeared in the corpus meanwhile; nothing was replaced"
-        result.saved.append(target)
+            return ("a file of this name appeared in the corpus meanwhile; nothing was replaced, and its "
+                    "articles, indexed from this upload, are taken out again by the next `rag ingest`")
         if backup is not None:
             result.replaced[target] = backup
         return None
     finally:
-        partial.unlink(missing_ok=True)
+        staged.unlink(missing_ok=True)
 
 
 def _link_new(source: Path, target: Path) -> None:
@@ -188,11 +222,12 @@ def _link_new(source: Path, target: Path) -> None:
 
 
 def _remove_stale_parts(corpus_dir: Path) -> None:
-    """Leftovers of copies that died halfway (a crash between copy and link)."""
+    """Leftovers of copies that died halfway (a crash between copy and link, or before the index
+    held a staged upload)."""
     cutoff = time.time() - STALE_PART_SECONDS
-    for leftover in corpus_dir.glob(".*.part"):
+    for leftover in [*corpus_dir.glob(".*.part"), *corpus_dir.glob(f"{STAGING}*")]:
         try:
             if leftover.stat().st_mtime < cutoff:
-                leftover.unlink()
+                shutil.rmtree(leftover) if leftover.is_dir() else leftover.unlink()
         except FileNotFoundError:
             pass

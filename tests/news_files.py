@@ -92,3 +92,39 @@ def word_file(path: Path, title: str, paragraphs: list[str], *, author: str = ""
     document.core_properties.author = author
     document.save(str(path))
     return path
+
+
+def pdf_of(content: bytes, pages: int = 1) -> bytes:
+    """A PDF whose every page draws `content` (one FlateDecode stream, shared), written by hand:
+    the hostile forms below are what no PDF library would write."""
+    import io
+    import zlib
+
+    stream = zlib.compress(content, 9)
+    kids = " ".join(f"{6 + i} 0 R" for i in range(pages)).encode()
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [" + kids + b"] /Count %d >>" % pages,
+               b"<< >>", b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream) + stream + b"\nendstream",
+               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    objects += [b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+                b"/Resources << /Font << /F1 5 0 R >> >> >>"] * pages
+    out, offsets = io.BytesIO(), []
+    out.write(b"%PDF-1.4\n")
+    for n, body in enumerate(objects, 1):
+        offsets.append(out.tell())
+        out.write(b"%d 0 obj\n" % n + body + b"\nendobj\n")
+    xref = out.tell()
+    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1) + b"".join(b"%010d 00000 n \n" % o for o in offsets))
+    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref))
+    return out.getvalue()
+
+
+def slow_pdf() -> bytes:
+    """A few KB that keep pdfminer's layout analysis busy for half a minute (4,000 scattered
+    words on each of two pages)."""
+    words = b"".join(b"%d %d Td (ab) Tj " % (i % 600, (i * 7) % 780) for i in range(4000))
+    return pdf_of(b"BT /F1 1 Tf " + words + b"ET", pages=2)
+
+
+def pdf_bomb(megabytes: int) -> bytes:
+    """A small PDF whose page's stream unpacks to `megabytes` MB."""
+    return pdf_of(b"BT /F1 12 Tf 72 712 Td (Hi) Tj ET\n" + b" " * (megabytes * 2**20))

@@ -163,16 +163,15 @@ def test_common_feed_fields_are_understood(tmp_path):
     assert odd.meta.date == "" and any("'sometime soon' not understood" in w.reason for w in result.warnings)
 
 
-def test_a_zip_bomb_is_refused_before_it_is_unpacked(tmp_path, monkeypatch):
-    from rag.readers import archive
+def test_a_zip_bomb_is_refused_before_it_is_unpacked(tmp_path):
+    from rag.readers.base import ReadLimits
 
-    monkeypatch.setattr(archive, "MAX_UNPACKED_BYTES", 1_000_000)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr("big.txt", "Headline\n" + "a" * 2_000_000)
     (tmp_path / "bomb.zip").write_bytes(buffer.getvalue())
-    [problem] = load([tmp_path]).problems
-    assert "unpacks to more than" in problem.reason
+    [problem] = load([tmp_path], limits=ReadLimits(unpacked_mb=1)).problems
+    assert "unpacks to more than 1 MB" in problem.reason
 
 
 @pytest.mark.parametrize("written, iso", [
@@ -203,3 +202,60 @@ def test_visual_order_arabic_is_recognised_and_turned():
     # a lam-alef ligature is one glyph holding two letters in reading order already
     assert reading_order(["ء", "ا", "ث", "لا", "ث", "ل", "ا"]) == "الثلاثاء"
     assert normalize_page("ﻭﺃﺿﺎﻑ ﺃﻥ ﺭﻭﺳﻴﺎ") == "وأضاف أن روسيا"
+
+
+def test_one_malformed_member_loses_only_itself_not_the_zip(tmp_path):
+    word = word_file(tmp_path / "w.docx", "Headline", ["Body of the story."])
+    broken = io.BytesIO()
+    with zipfile.ZipFile(word) as source, zipfile.ZipFile(broken, "w") as target:
+        for member in source.infolist():
+            data = source.read(member)
+            target.writestr(member, data[:len(data) // 2] if member.filename == "word/document.xml" else data)
+    (tmp_path / "in").mkdir()
+    with zipfile.ZipFile(tmp_path / "in" / "day.zip", "w") as z:
+        z.writestr("broken.docx", broken.getvalue())  # python-docx raises lxml's XMLSyntaxError on it
+        z.writestr("good.txt", "Good headline\n\nGood text.")
+    result = load([tmp_path / "in"])
+    assert [a.id for a in result.articles] == ["good"]
+    [problem] = result.problems
+    assert problem.where == " (broken.docx)" and "could not be read" in problem.reason
+
+
+def test_a_file_over_a_reading_limit_is_reported_with_the_limit_and_the_rest_read(tmp_path):
+    import time
+
+    from news_files import pdf_bomb, slow_pdf
+
+    from rag.readers.base import ReadLimits
+
+    (tmp_path / "a_slow.pdf").write_bytes(slow_pdf())
+    (tmp_path / "b_bomb.pdf").write_bytes(pdf_bomb(400))  # 400 KB that unpack to 400 MB
+    (tmp_path / "c_good.txt").write_text("Good headline\n\nGood text.", encoding="utf-8")
+    started = time.monotonic()
+    result = load([tmp_path], limits=ReadLimits(seconds=1, memory_mb=400))
+    assert time.monotonic() - started < 20
+    assert [a.id for a in result.articles] == ["c_good"]
+    reasons = {Path(p.path).name: p.reason for p in result.problems}
+    assert "RAG_READ_SECONDS" in reasons["a_slow.pdf"]
+    assert "needs more than 400 MB of memory" in reasons["b_bomb.pdf"]
+
+
+def test_stop_interrupts_a_file_being_read(tmp_path):
+    import time
+
+    from news_files import slow_pdf
+
+    from rag.corpus import ReadCancelled
+
+    (tmp_path / "slow.pdf").write_bytes(slow_pdf())
+    asked = time.monotonic()
+    with pytest.raises(ReadCancelled):
+        load([tmp_path], should_stop=lambda: time.monotonic() - asked > 0.5)
+    assert time.monotonic() - asked < 5
+    assert [a.id for a in load([_seed_like(tmp_path)]).articles] == ["next"]  # the next read has a new worker
+
+
+def _seed_like(tmp_path):
+    path = tmp_path / "next.txt"
+    path.write_text("Next headline\n\nNext text.", encoding="utf-8")
+    return path

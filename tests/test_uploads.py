@@ -35,6 +35,7 @@ def test_only_readable_articles_of_allowed_types_reach_the_corpus(tmp_path, monk
         ("e.txt", _file(tmp_path, "e.txt", b"x" * 1001)),
         ("a.txt", good),
     ], corpus)
+    assert not result.place()
     assert sorted(p.name for p in corpus.iterdir()) == ["a.txt", "b.jsonl"]
     assert not list(tmp_path.glob("a.txt"))  # nothing written outside the corpus folder
     reasons = {p.path: p.reason for p in result.problems}
@@ -65,7 +66,7 @@ def test_an_upload_never_replaces_an_article_by_name_id_or_spelling(tmp_path):
     (corpus / "x.txt").write_text("Old headline\n\nOld text.", encoding="utf-8")
     (corpus / "feed.jsonl").write_text('{"id": "story-1", "title": "Old", "text": "Old story."}\n', encoding="utf-8")
     first = uploads.accept([("a b.txt", _file(tmp_path, "a b.txt", b"Spaced\n\nSpaced text."))], corpus)
-    assert [p.name for p in first.saved] == ["a_b.txt"]
+    assert [p.name for p in first.saved] == ["a_b.txt"] and not first.place()
     indexed = _indexed(corpus)
     before = {p.name: p.read_bytes() for p in corpus.iterdir()}
     result = uploads.accept([
@@ -87,16 +88,20 @@ def test_replacing_is_explicit_and_keeps_the_old_file(tmp_path):
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     (corpus / "x.txt").write_text("Old headline\n\nOld text.", encoding="utf-8")
-    result = uploads.accept([("x.txt", _file(tmp_path, "x.txt", b"New headline\n\nNew text."))], corpus,
-                            _indexed(corpus), replace=True)
+    upload = _file(tmp_path, "x.txt", b"New headline\n\nNew text.")
+    result = uploads.accept([("x.txt", upload)], corpus, _indexed(corpus), replace=True)
+    result.discard()  # an ingest that failed or was stopped: the old file stays, nothing staged is left
+    assert (corpus / "x.txt").read_text() == "Old headline\n\nOld text." and sorted(corpus.iterdir()) == [corpus / "x.txt"]
+    result = uploads.accept([("x.txt", upload)], corpus, _indexed(corpus), replace=True)
     assert result.saved == [corpus / "x.txt"] and not result.problems
+    assert [a.source_path for a in result.loaded().articles] == [str(corpus / "x.txt")]  # read once, here
+    assert (corpus / "x.txt").read_text() == "Old headline\n\nOld text."  # not in place before it is indexed
+    assert not result.place()
     assert (corpus / "x.txt").read_text() == "New headline\n\nNew text."
     [kept] = (corpus / uploads.REPLACED).iterdir()
     assert kept.name.startswith("x.txt.") and kept.read_text() == "Old headline\n\nOld text."
     from rag import corpus as reader
     assert [a.id for a in reader.load([corpus]).articles] == ["x"]  # the kept copy is not read as an article
-    result.undo()  # an ingest that failed puts the old file back
-    assert (corpus / "x.txt").read_text() == "Old headline\n\nOld text."
 
 
 def test_every_file_is_checked_before_any_is_copied_and_a_bad_one_only_skipped(tmp_path):
@@ -106,6 +111,7 @@ def test_every_file_is_checked_before_any_is_copied_and_a_bad_one_only_skipped(t
         ("deep.json", _file(tmp_path, "deep.json", b"[" * 100_000 + b"]" * 100_000)),
         ("later.txt", _file(tmp_path, "later.txt", b"Later\n\nMore text.")),
     ], corpus)
+    assert not result.place()
     assert sorted(p.name for p in corpus.iterdir()) == ["good.txt", "later.txt"]
     assert [(p.path, p.reason) for p in result.problems] == [("deep.json", "JSON nested too deeply")]
 
@@ -147,3 +153,38 @@ def test_an_upload_never_shadows_an_article_of_the_same_file_name_in_a_subfolder
         assert "article id 'x' is already in the index from sub/x.txt" in reasons["x.txt"]
         assert "article id 'story' is already in the index from sub/day.zip" in reasons["day.zip"]
     assert sorted(p.name for p in corpus.iterdir()) == ["sub"]
+
+
+def test_a_copy_that_fails_midway_leaves_nothing_in_the_corpus(tmp_path, monkeypatch):
+    import shutil
+
+    corpus = tmp_path / "corpus"
+    copy, copies = shutil.copyfile, []
+
+    def full_disk(source, target):
+        if copies:
+            raise OSError(28, "No space left on device")
+        copies.append(target)
+        return copy(source, target)
+
+    monkeypatch.setattr(uploads.shutil, "copyfile", full_disk)
+    result = uploads.accept([(f"{n}.txt", _file(tmp_path, f"{n}.txt", b"T\n\nText " + n.encode()))
+                             for n in ("one", "two", "three")], corpus)
+    assert not result.saved and not result.staged and copies
+    assert "No space left on device" in result.problems[0].reason and "nothing was added" in result.problems[0].reason
+    assert list(corpus.iterdir()) == []  # the first copy went with the staging folder
+    monkeypatch.setattr(uploads.shutil, "copyfile", copy)
+    again = uploads.accept([("one.txt", _file(tmp_path, "one.txt", b"T\n\nText one"))], corpus)
+    assert again.saved and not again.problems and not again.place()  # nothing blocks uploading it again
+    assert [p.name for p in corpus.iterdir()] == ["one.txt"]
+
+
+def test_a_stopped_read_copies_nothing(tmp_path):
+    import pytest
+
+    from rag.corpus import ReadCancelled
+
+    corpus = tmp_path / "corpus"
+    with pytest.raises(ReadCancelled):
+        uploads.accept([("a.txt", _file(tmp_path, "a.txt", b"T\n\nx"))], corpus, should_stop=lambda: True)
+    assert not corpus.exists() or list(corpus.iterdir()) == []

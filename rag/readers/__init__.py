@@ -5,8 +5,10 @@ file can be used."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from rag.readers import archive, docx, html, pdf, records, text
-from rag.readers.base import FileData, LoadResult, UnreadableFile
+from rag.readers.base import MAX_FILE_BYTES, FileData, LoadResult, ReadLimits, UnreadableFile
 
 READERS = {
     ".txt": text.read, ".md": text.read,
@@ -38,3 +40,15 @@ def reader_for(name: str):
 def read_file(file: FileData, max_chars: int) -> LoadResult:
     """The articles of one file, by the reader of its suffix."""
     return reader_for(file.name)(file, max_chars)
+
+
+def file_data(path: Path, name: str, max_chars: int, limits: ReadLimits = ReadLimits()) -> FileData:
+    """A file's bytes as its reader gets them: a text file only as far as it can be indexed, any
+    other whole up to MAX_FILE_BYTES (UnreadableFile past it)."""
+    size = path.stat().st_size
+    in_part = suffix_of(name) in READ_IN_PART
+    limit = text.bytes_needed(max_chars) if in_part else MAX_FILE_BYTES + 1
+    if size > limit and not in_part:
+        raise UnreadableFile(f"{size / 1e6:.0f} MB is over the {MAX_FILE_BYTES // 2**20} MB limit per file")
+    with open(path, "rb") as f:
+        return FileData(str(path), name, f.read(min(size, limit)), size, limits)

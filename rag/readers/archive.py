@@ -1,6 +1,7 @@
 """ZIP archives of articles (a news archive's day, an export): each member in a format the other
 readers take is read by that reader, as if it were a file of its own. Limits keep a ZIP bomb out:
-members, and bytes once unpacked."""
+members, and bytes once unpacked (ReadLimits.unpacked_mb, all members together). A member that
+cannot be read is reported and the others are read."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ import zipfile
 from rag.readers.base import MAX_FILE_BYTES, FileData, LoadResult, Problem, UnreadableFile
 
 MAX_MEMBERS = 10_000
-MAX_UNPACKED_BYTES = 2 * 1024 * 1024 * 1024
 
 
 def read(file: FileData, max_chars: int) -> LoadResult:
@@ -25,8 +25,9 @@ def read(file: FileData, max_chars: int) -> LoadResult:
     result = LoadResult()
     if len(members) > MAX_MEMBERS:
         raise UnreadableFile(f"{len(members):,} files in the ZIP; at most {MAX_MEMBERS:,} are read (split it)")
-    if sum(m.file_size for m in members) > MAX_UNPACKED_BYTES:
-        raise UnreadableFile(f"unpacks to more than {MAX_UNPACKED_BYTES // 2**30} GB")
+    # the sizes the ZIP declares: zipfile unpacks no member past its own (a lie fails its CRC)
+    if sum(m.file_size for m in members) > file.limits.unpacked_bytes:
+        raise UnreadableFile(f"unpacks to more than {file.limits.unpacked_mb} MB (RAG_UNPACKED_MB); split it")
     for member in members:
         name = member.filename
         suffix = suffix_of(name)
@@ -47,9 +48,15 @@ def read(file: FileData, max_chars: int) -> LoadResult:
             result.problems.append(Problem(file.path, f"cannot be unpacked ({exc})", f" ({name})"))
             continue
         try:
-            found = read_file(FileData(file.path, name, data, len(data)), max_chars)
+            found = read_file(FileData(file.path, name, data, len(data), file.limits), max_chars)
         except (UnreadableFile, RecursionError, ValueError) as exc:
             result.problems.append(Problem(file.path, str(exc), f" ({name})"))
+            continue
+        except MemoryError:
+            raise  # the reading process is over its limit: said of the whole file
+        except Exception as exc:  # a parser's own failure (a DOCX's XMLSyntaxError): this member only
+            result.problems.append(Problem(file.path, f"could not be read ({type(exc).__name__}: {str(exc)[:200]})",
+                                           f" ({name})"))
             continue
         result.articles += found.articles
         result.problems += [_inside(p, name) for p in found.problems]

@@ -170,12 +170,28 @@ MAX_FILE_BYTES = 200 * 1024 * 1024
 
 
 @dataclass(frozen=True)
+class ReadLimits:
+    """What reading one file may cost (rag.readers.isolated keeps the first three; the readers the
+    others). A news article reads in well under a second; these stop a hostile file (a DOCX that
+    took 36.7 s, a ZIP that unpacked to 200 million characters) from holding the ingest."""
+    seconds: float = 30.0  # CPU time for one file; the wall time allowed is twice this
+    memory_mb: int = 1024  # the reading process's address space
+    pdf_pages: int = 500  # pages of one PDF read (a book, not an article); the rest are not
+    unpacked_mb: int = 100  # bytes a ZIP or DOCX may unpack to, all its members together
+
+    @property
+    def unpacked_bytes(self) -> int:
+        return self.unpacked_mb * 1024 * 1024
+
+
+@dataclass(frozen=True)
 class FileData:
     """One file as a reader gets it."""
     path: str  # where it is, for messages and Article.source_path (a ZIP member: the ZIP)
     name: str  # its name: the suffix chooses the reader, the stem makes article ids
     data: bytes  # its bytes, or only their start when the file is longer than can be indexed
     size: int  # the whole file's size in bytes
+    limits: ReadLimits = ReadLimits()
 
     @property
     def stem(self) -> str:

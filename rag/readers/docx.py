@@ -11,7 +11,6 @@ from rag.dates import find_date
 from rag.readers.base import Article, FileData, LoadResult, Metadata, Problem, UnreadableFile, short_title, truncated
 from rag.sanitize import clean
 
-MAX_UNPACKED_BYTES = 500 * 1024 * 1024
 _TOOL_AUTHORS = {"python-docx", "microsoft office user", "user", "admin", "administrator"}
 
 
@@ -35,8 +34,8 @@ def read(file: FileData, max_chars: int) -> LoadResult:
     from docx.opc.exceptions import PackageNotFoundError
 
     try:  # a .docx is a ZIP: its parts' unpacked size is checked before python-docx unpacks them
-        if sum(m.file_size for m in zipfile.ZipFile(io.BytesIO(file.data)).infolist()) > MAX_UNPACKED_BYTES:
-            raise UnreadableFile(f"unpacks to more than {MAX_UNPACKED_BYTES // 2**20} MB")
+        if sum(m.file_size for m in zipfile.ZipFile(io.BytesIO(file.data)).infolist()) > file.limits.unpacked_bytes:
+            raise UnreadableFile(f"unpacks to more than {file.limits.unpacked_mb} MB (RAG_UNPACKED_MB)")
         document = docx.Document(io.BytesIO(file.data))
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:
         raise UnreadableFile(f"not a readable .docx file ({type(exc).__name__}); a .doc must be saved as .docx first")

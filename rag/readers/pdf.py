@@ -14,7 +14,6 @@ from rag.readers.base import Article, FileData, LoadResult, Metadata, Problem, U
 from rag.readers.pdf_text import ARABIC, brackets_put_right, plain_letters, reading_order, reads_visual
 from rag.sanitize import clean
 
-MAX_PAGES = 500  # more pages are not read (a book, not an article)
 
 
 def _page_boxes(layout) -> list[list[list[str]]]:
@@ -74,8 +73,9 @@ def read(file: FileData, max_chars: int) -> LoadResult:
         for entry in document.info:
             info.update((k, v) for k, v in entry.items() if isinstance(v, (str, bytes)))
         for n, layout in enumerate(extract_pages(io.BytesIO(file.data), laparams=LAParams()), 1):
-            if n > MAX_PAGES:
-                warnings.append(Problem(file.path, f"more than {MAX_PAGES} pages: only the first {MAX_PAGES} are read"))
+            if n > file.limits.pdf_pages:
+                warnings.append(Problem(file.path, f"more than {file.limits.pdf_pages} pages: only the first "
+                                        f"{file.limits.pdf_pages} are read (RAG_PDF_PAGES)"))
                 break
             pages.append(clean(page_text(_page_boxes(layout))).strip())
             if sum(map(len, pages)) > max_chars:
