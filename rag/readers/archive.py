@@ -61,6 +61,9 @@ def read(file: FileData, max_chars: int) -> LoadResult:
         result.articles += found.articles
         result.problems += [_inside(p, name) for p in found.problems]
         result.warnings += [_inside(p, name) for p in found.warnings]
+    if not result.articles and not result.problems:  # only hidden or unsupported files: say so
+        raise UnreadableFile(f"no article in the ZIP ({len(members)} files, none of them an article file "
+                             f"this reads: {', '.join(sorted(READERS))})")
     return result
 
 
