@@ -97,6 +97,14 @@ def test_a_page_on_another_site_cannot_drive_the_app(app_server, tmp_path):
     assert httpx.get(url, timeout=30).status_code == 200
     rebound = httpx.get(url, headers={"Host": "attacker.example:7860"}, timeout=30)  # DNS rebinding
     assert rebound.status_code == 403
+    # Gradio answers its session token to any Origin with credentials allowed: refused before it
+    for foreign in ({"Origin": "http://attacker.example"}, {"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "cors"}):
+        stolen = httpx.get(url + "gradio_api/token", headers=foreign, timeout=30)
+        assert stolen.status_code == 403 and "access-control-allow-origin" not in stolen.headers
+        assert httpx.get(url + "gradio_api/queue/data?session_hash=x", headers=foreign, timeout=30).status_code == 403
+    huge = httpx.post(url + "gradio_api/component_server", content=b"x" * (3 * 2**20),
+                      headers={"Content-Type": "application/json"}, timeout=30)
+    assert huge.status_code == 413
     files = {"files": ("csrf.txt", b"Planted\n\nPlanted text.", "text/plain")}
     foreign = httpx.post(url + "gradio_api/upload", files=files, headers={"Origin": "http://attacker.example"},
                          timeout=30)
