@@ -116,7 +116,7 @@ class IsolatedReader:
 
     def _ended(self, process: subprocess.Popen) -> str:
         code = process.wait()
-        self._process = None
+        self._stop()
         if code == -signal.SIGXCPU:
             return f"used more than {self.limits.seconds:g} s of CPU time to read (the limit, RAG_READ_SECONDS)"
         if code in (-signal.SIGSEGV, -signal.SIGABRT, -signal.SIGBUS):

@@ -17,7 +17,10 @@ import sys
 def _limit_memory(megabytes: int) -> None:
     limit = megabytes * 1024 * 1024
     _, hard = resource.getrlimit(resource.RLIMIT_AS)
-    resource.setrlimit(resource.RLIMIT_AS, (limit if hard == resource.RLIM_INFINITY else min(limit, hard), hard))
+    try:
+        resource.setrlimit(resource.RLIMIT_AS, (limit if hard == resource.RLIM_INFINITY else min(limit, hard), hard))
+    except (ValueError, OSError):  # a system that keeps no address-space limit (macOS): the clock still does
+        pass
 
 
 def _allow_cpu(seconds: float) -> None:
