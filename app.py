@@ -36,7 +36,7 @@ from rag.arabic import language  # noqa: E402
 from rag.chat import Answer, Assistant, QuestionError  # noqa: E402
 from rag.config import Settings  # noqa: E402
 from rag.types import Citation  # noqa: E402
-from rag.corpus import SUFFIXES  # noqa: E402
+from rag.corpus import SUFFIXES, ReadCancelled  # noqa: E402
 from rag.dates import shown_date  # noqa: E402
 from rag.filters import FilterError, make_filter  # noqa: E402
 from rag.guard import LOOPBACK_NAMES, LoginThrottle, RequestGuard, hide_paths, parse_login  # noqa: E402
@@ -46,7 +46,6 @@ from rag.llm import LLMError  # noqa: E402
 from rag.prompts import refusal, withheld  # noqa: E402
 from rag.index_folder import StoreError  # noqa: E402
 from rag.uploads import MAX_FILE_BYTES, MAX_FILES, MAX_UPLOAD_BYTES, accept  # noqa: E402
-from rag.corpus import ReadCancelled  # noqa: E402
 
 QUEUE_SIZE = 64  # questions and uploads waiting at once; more are told the server is busy
 CACHE_CLEANUP = (3600, 3600)  # Gradio's uploaded-file cache: checked hourly, files over an hour old go

@@ -151,8 +151,9 @@ def multipart_boundary(content_type: str) -> bytes | None:
         return None
     for param in params.split(";"):
         key, _, value = param.strip().partition("=")
-        if key.strip().lower() == "boundary" and value.strip().strip('"'):
-            return value.strip().strip('"').encode("latin-1")
+        value = value.strip().strip('"')
+        if key.strip().lower() == "boundary" and value:
+            return value.encode("latin-1")
     return None
 
 

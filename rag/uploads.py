@@ -5,7 +5,8 @@ Each file is read once, here (in the reading worker, inside its limits), and wha
 what the ingest indexes. Only files that load as articles are copied, first into a staging
 folder inside the corpus (hidden, so never read as articles) and into place only once the index
 holds them (UploadResult.place; discard() otherwise): a bad upload, a copy that fails midway, a
-stopped or failed ingest leave the corpus and the index as they were. The uploaded file's own name never chooses where anything is
+stopped or failed ingest leave the corpus and the index as they were. The uploaded file's own
+name never chooses where anything is
 written: it is cut to its last part and to safe characters first (no `../`, no absolute paths).
 A name or article id that is already taken is refused; with `replace`, a file of the same name
 is replaced and the old one kept in the corpus's `.replaced/` folder (hidden folders are not
@@ -53,7 +54,7 @@ class UploadResult:
         never over a file that appeared meanwhile; what could not be placed, with the reason."""
         problems = []
         for target, staged in self.staged.items():
-            problem = _place(staged, target, self.replace, self)
+            problem = _place(staged, target, self)
             if problem:
                 problems.append(corpus.Problem(target.name, problem))
         self.discard()
@@ -187,12 +188,12 @@ def _in_corpus(source: str, corpus_dir: Path) -> str:
         return Path(source).name
 
 
-def _place(staged: Path, target: Path, replace: bool, result: UploadResult) -> str | None:
+def _place(staged: Path, target: Path, result: UploadResult) -> str | None:
     """Move one staged upload to `target` without ever overwriting a file: a hard link of the
     finished copy, which fails if the name was taken meanwhile (another server, a user)."""
     try:
         backup = None
-        if replace and target.exists():
+        if result.replace and target.exists():
             backup = target.parent / REPLACED / f"{target.name}.{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
             backup.parent.mkdir(exist_ok=True)
             os.replace(target, backup)

@@ -39,10 +39,8 @@ def answer(request: dict) -> dict:
 
     limits = ReadLimits(**request["limits"])
     _allow_cpu(limits.seconds)
-    path = Path(request["path"])
+    path = Path(request["path"])  # rag.corpus.load has checked it is there
     try:
-        if not path.exists():
-            raise UnreadableFile("no such file")
         return result_to_json(read_file(file_data(path, request["name"], request["max_chars"], limits),
                                         request["max_chars"]))
     except (OSError, UnreadableFile) as exc:
